@@ -1,0 +1,149 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/regprune/regprune/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+// Tag is one tag of one repository as the storage holds it.
+type Tag struct {
+	Repository string
+	Name       string
+	Digest     storage.Digest // zero when the current link is missing or bad
+	Pushed     time.Time      // modification time of current/link
+	LinkErr    error          // why Digest is zero, wrapping storage.ErrNotFound or ErrBadLink
+}
+
+// Ref is "repository:tag".
+func (t Tag) Ref() string { return t.Repository + ":" + t.Name }
+
+// Repository is what one repository holds, as names from its directories.
+type Repository struct {
+	Name       string
+	Tags       []Tag
+	Revisions  []storage.Digest // _manifests/revisions, from directory names
+	LayerLinks []storage.Digest // _layers, from directory names
+	Uploads    []string         // _uploads session ids
+}
+
+// ReadTags reads every tag of repo: its current link and the link's
+// modification time (the push time), at most jobs at a time.
+func ReadTags(ctx context.Context, st *storage.Storage, repo string, jobs int) ([]Tag, error) {
+	names, err := st.ListNames(ctx, storage.TagsPath(repo))
+	if err != nil {
+		return nil, err
+	}
+	tags := make([]Tag, len(names))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(jobs, 1))
+	for i, n := range names {
+		g.Go(func() error {
+			t, err := ReadTag(gctx, st, repo, n)
+			tags[i] = t
+			return err
+		})
+	}
+	return tags, g.Wait()
+}
+
+// ReadTag reads one tag. A missing or malformed current link is recorded in
+// Tag.LinkErr, not returned: the tag exists (tags/list shows it) but points
+// nowhere. Other I/O errors are returned.
+func ReadTag(ctx context.Context, st *storage.Storage, repo, name string) (Tag, error) {
+	t := Tag{Repository: repo, Name: name}
+	p := storage.TagCurrentLinkPath(repo, name)
+	d, err := st.ReadLink(ctx, p)
+	switch {
+	case err == nil:
+		t.Digest = d
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrBadLink):
+		t.LinkErr = err
+		return t, nil
+	default:
+		return t, err
+	}
+	mt, err := st.ModTime(ctx, p)
+	if err != nil {
+		return t, err
+	}
+	t.Pushed = mt
+	return t, nil
+}
+
+// ReadRepository reads the names under one repository: tags (with their
+// links), revisions, layer links and upload sessions.
+func ReadRepository(ctx context.Context, st *storage.Storage, repo string, jobs int) (*Repository, error) {
+	r := &Repository{Name: repo}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		r.Tags, err = ReadTags(gctx, st, repo, jobs)
+		return err
+	})
+	g.Go(func() (err error) {
+		r.Revisions, err = st.ListDigests(gctx, storage.RevisionsPath(repo))
+		return err
+	})
+	g.Go(func() (err error) {
+		r.LayerLinks, err = st.ListDigests(gctx, storage.LayerLinksPath(repo))
+		return err
+	})
+	g.Go(func() (err error) {
+		r.Uploads, err = st.ListNames(gctx, storage.UploadsPath(repo))
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("repository %s: %w", repo, err)
+	}
+	return r, nil
+}
+
+// Manifests reads and parses manifest blobs once each, safely from many
+// goroutines. Parsed manifests are kept; their bytes are not.
+type Manifests struct {
+	st *storage.Storage
+	mu sync.Mutex
+	m  map[storage.Digest]*manifestEntry
+}
+
+type manifestEntry struct {
+	once sync.Once
+	man  *Manifest
+	size int64
+	err  error
+}
+
+// NewManifests returns an empty manifest cache over st.
+func NewManifests(st *storage.Storage) *Manifests {
+	return &Manifests{st: st, m: make(map[storage.Digest]*manifestEntry)}
+}
+
+// Get returns the parsed manifest d and the size of its blob. A missing
+// blob wraps storage.ErrNotFound; unreadable or uninterpretable content
+// wraps storage.ErrBadManifest, and both name the digest.
+func (c *Manifests) Get(ctx context.Context, d storage.Digest) (*Manifest, int64, error) {
+	c.mu.Lock()
+	e, ok := c.m[d]
+	if !ok {
+		e = &manifestEntry{}
+		c.m[d] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() {
+		b, err := c.st.ReadBlob(ctx, d)
+		if err != nil {
+			e.err = fmt.Errorf("manifest %s: %w", d, err)
+			return
+		}
+		e.size = int64(len(b))
+		if e.man, err = ParseManifest(b); err != nil {
+			e.err = fmt.Errorf("manifest %s: %w", d, err)
+		}
+	})
+	return e.man, e.size, e.err
+}

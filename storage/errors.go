@@ -1,0 +1,32 @@
+package storage
+
+import "errors"
+
+// Sentinel errors of regprune. Every error a command reports wraps one of
+// these (with %w), so callers and tests test them with errors.Is and the
+// message still names the path, repository, tag or digest concerned.
+var (
+	// ErrNotRegistry: the storage root has no docker/registry/v2/repositories.
+	ErrNotRegistry = errors.New("not a registry storage")
+	// ErrConfig: the registry configuration cannot be read or used.
+	ErrConfig = errors.New("bad registry configuration")
+	// ErrLocked: another process holds the regprune lock.
+	ErrLocked = errors.New("storage is locked by another process")
+	// ErrNotFound: a path the operation needs does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrBadDigest: a string is not a sha256 digest in canonical form.
+	ErrBadDigest = errors.New("bad digest")
+	// ErrBadLink: a link file does not hold exactly "sha256:<hex>".
+	ErrBadLink = errors.New("bad link")
+	// ErrBadName: a repository or tag name outside distribution's grammar,
+	// or one that would leave its directory (.., absolute, _ components).
+	ErrBadName = errors.New("bad name")
+	// ErrBadManifest: a manifest that cannot be read or interpreted.
+	ErrBadManifest = errors.New("bad manifest")
+	// ErrNoMatch: a reference or glob that matches nothing.
+	ErrNoMatch = errors.New("no match")
+	// ErrUsage: bad command-line input (exit status 2).
+	ErrUsage = errors.New("usage")
+	// ErrInterrupted: the run was stopped by a signal between steps.
+	ErrInterrupted = errors.New("interrupted")
+)

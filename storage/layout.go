@@ -1,0 +1,161 @@
+package storage
+
+import (
+	"path"
+	"strings"
+)
+
+// The registry's on-disk layout, written down once. Every path regprune
+// reads, writes or deletes is built here; every other package asks these
+// functions. Paths are storage-driver paths: absolute, "/"-separated,
+// relative to the driver's root (the registry's rootdirectory).
+//
+//	/docker/registry/v2/
+//	  .regprune.lock                                  LockPath (regprune's own)
+//	  blobs/                                          BlobsRoot
+//	    sha256/                                       BlobAlgorithmPath
+//	      <hex[0:2]>/                                 BlobPrefixPath
+//	        <hex>/                                    BlobPath
+//	          data                                    BlobDataPath
+//	  repositories/                                   RepositoriesPath
+//	    <name...>/                                    RepositoryPath
+//	      _layers/sha256/                             LayerLinksPath
+//	        <hex>/                                    LayerLinkDirPath
+//	          link                                    LayerLinkPath
+//	      _manifests/                                 ManifestsPath
+//	        revisions/sha256/                         RevisionsPath
+//	          <hex>/                                  RevisionPath
+//	            link                                  RevisionLinkPath
+//	        tags/                                     TagsPath
+//	          <tag>/                                  TagPath
+//	            current/link                          TagCurrentLinkPath
+//	            index/sha256/                         TagIndexPath
+//	              <hex>/                              TagIndexEntryPath
+//	                link                              TagIndexLinkPath
+//	      _uploads/                                   UploadsPath
+//	        <uuid>/                                   UploadPath
+//	          startedat                               UploadStartedAtPath
+//	          data, hashstates/...
+//
+// A link holds exactly "sha256:<64 hex>". A directory is a repository when
+// it has a _manifests child; names nest (a/b lives inside a).
+const (
+	// V2Path is the root of everything the registry stores.
+	V2Path = "/docker/registry/v2"
+	// LockName is the file name of regprune's lock, inside V2Path.
+	LockName = ".regprune.lock"
+
+	// Directory names with a meaning in the layout.
+	LayersDir    = "_layers"
+	ManifestsDir = "_manifests"
+	UploadsDir   = "_uploads"
+	RevisionsDir = "revisions"
+	TagsDir      = "tags"
+	CurrentDir   = "current"
+	IndexDir     = "index"
+	LinkFile     = "link"
+	DataFile     = "data"
+	StartedAt    = "startedat"
+	Algorithm    = algorithm
+)
+
+// LockPath is the driver path of regprune's lock file.
+func LockPath() string { return V2Path + "/" + LockName }
+
+// BlobsRoot holds the blob store, one directory per algorithm.
+func BlobsRoot() string { return V2Path + "/blobs" }
+
+// BlobAlgorithmPath holds the 256 two-hex-digit prefix directories.
+func BlobAlgorithmPath() string { return BlobsRoot() + "/" + algorithm }
+
+// BlobPrefixPath is the directory of blobs whose hex starts with prefix.
+func BlobPrefixPath(prefix string) string { return BlobAlgorithmPath() + "/" + prefix }
+
+// BlobPath is the directory of one blob.
+func BlobPath(d Digest) string {
+	h := d.Hex()
+	return BlobPrefixPath(h[:2]) + "/" + h
+}
+
+// BlobDataPath is the file holding the blob's bytes.
+func BlobDataPath(d Digest) string { return BlobPath(d) + "/" + DataFile }
+
+// RepositoriesPath holds every repository.
+func RepositoriesPath() string { return V2Path + "/repositories" }
+
+// RepositoryPath is the directory of the named repository (name may nest).
+func RepositoryPath(repo string) string { return RepositoriesPath() + "/" + repo }
+
+// LayerLinksPath holds the repository's layer links, one directory each.
+func LayerLinksPath(repo string) string {
+	return RepositoryPath(repo) + "/" + LayersDir + "/" + algorithm
+}
+
+// LayerLinkDirPath is the directory of one layer link.
+func LayerLinkDirPath(repo string, d Digest) string { return LayerLinksPath(repo) + "/" + d.Hex() }
+
+// LayerLinkPath is the link file that lets repo serve blob d.
+func LayerLinkPath(repo string, d Digest) string { return LayerLinkDirPath(repo, d) + "/" + LinkFile }
+
+// ManifestsPath holds revisions and tags.
+func ManifestsPath(repo string) string { return RepositoryPath(repo) + "/" + ManifestsDir }
+
+// RevisionsPath holds the repository's manifest revisions.
+func RevisionsPath(repo string) string {
+	return ManifestsPath(repo) + "/" + RevisionsDir + "/" + algorithm
+}
+
+// RevisionPath is the directory of one manifest revision.
+func RevisionPath(repo string, d Digest) string { return RevisionsPath(repo) + "/" + d.Hex() }
+
+// RevisionLinkPath is the link that says manifest d exists in repo.
+func RevisionLinkPath(repo string, d Digest) string { return RevisionPath(repo, d) + "/" + LinkFile }
+
+// TagsPath holds the repository's tags.
+func TagsPath(repo string) string { return ManifestsPath(repo) + "/" + TagsDir }
+
+// TagPath is the directory of one tag; removing it removes the tag.
+func TagPath(repo, tag string) string { return TagsPath(repo) + "/" + tag }
+
+// TagCurrentLinkPath holds the tag's current manifest; its modification
+// time is the tag's last push.
+func TagCurrentLinkPath(repo, tag string) string {
+	return TagPath(repo, tag) + "/" + CurrentDir + "/" + LinkFile
+}
+
+// TagIndexPath holds the tag's history: every manifest it pointed to.
+func TagIndexPath(repo, tag string) string {
+	return TagPath(repo, tag) + "/" + IndexDir + "/" + algorithm
+}
+
+// TagIndexEntryPath is the history entry of manifest d in tag.
+func TagIndexEntryPath(repo, tag string, d Digest) string {
+	return TagIndexPath(repo, tag) + "/" + d.Hex()
+}
+
+// TagIndexLinkPath is the link file of a history entry.
+func TagIndexLinkPath(repo, tag string, d Digest) string {
+	return TagIndexEntryPath(repo, tag, d) + "/" + LinkFile
+}
+
+// UploadsPath holds the repository's upload sessions.
+func UploadsPath(repo string) string { return RepositoryPath(repo) + "/" + UploadsDir }
+
+// UploadPath is the directory of one upload session.
+func UploadPath(repo, id string) string { return UploadsPath(repo) + "/" + id }
+
+// UploadStartedAtPath holds the RFC 3339 time the upload started.
+func UploadStartedAtPath(repo, id string) string { return UploadPath(repo, id) + "/" + StartedAt }
+
+// Base is the last element of a driver path.
+func Base(p string) string { return path.Base(p) }
+
+// RepositoryName turns a repository directory's driver path back into its
+// name; ok is false for paths outside RepositoriesPath.
+func RepositoryName(p string) (name string, ok bool) {
+	prefix := RepositoriesPath() + "/"
+	if !strings.HasPrefix(p, prefix) || len(p) == len(prefix) {
+		return "", false
+	}
+	return p[len(prefix):], true
+}
