@@ -1,5 +1,43 @@
-// Package regtest serves a real distribution registry in-process for tests
-// and pushes real images into it with go-containerregistry.
+// Package regtest serves a real distribution registry (docker/distribution
+// v2.8.3, filesystem storage, delete enabled, no blob descriptor cache) in
+// process for tests, pushes real images into it with go-containerregistry,
+// checks them by pulling them back, and snapshots and damages the tree on
+// disk. Every helper takes a testing.TB and fails it on error.
+//
+// Registry (r := Start(t, root); r.Root, r.Host):
+//
+//	r.Ref(t, "repo:tag" | "repo@sha256:...") name.Reference; r.Repo(t, repo); r.Digest(t, repo, d)
+//	r.PushImage(t, repoTag, opts...) v1.Image      random layers; repoTag without ":tag" pushes by digest
+//	    WithLayers(n, size), WithSharedLayers(ls...), WithPlatform(os, "arch[/variant]"), WithOCI(), WithSeed(n)
+//	NewImage(t, opts...) v1.Image; RandomLayer(t, size) v1.Layer; r.Write(t, repoTag, img); r.WriteIndex(t, repoTag, idx)
+//	r.PushIndex(t, repoTag, children...) v1.ImageIndex       children by digest, then the index (platforms set)
+//	r.PushIndexOf(t, repoTag, indexes...) v1.ImageIndex      index of indexes
+//	r.PushReferrer(t, repo, subject) v1.Image    OCI artifact with subject; go-containerregistry writes
+//	                                             the referrers fallback tag FallbackTag(subject) ("sha256-<hex>")
+//	r.PushCosignSignature(t, repo, subject) v1.Image   subject-less signature tagged "sha256-<hex>.sig"
+//	r.Tag(t, srcRepoTag, dstTag); r.DeleteManifest(t, repo, d)   (HTTP DELETE by digest)
+//
+// Pull assertions, through the registry API:
+//
+//	r.AssertAllTagsWhole(t)   every tag of every repository (catalog + tags/list) pulls whole
+//	r.AssertWhole(t, repoTag) one tag or digest pulls whole; r.Whole(ctx, ref) error is the check itself
+//	r.AssertGone(t, repoTag)  the pull fails with 404 MANIFEST_UNKNOWN (anything else fails t)
+//	r.Tags(t) map[repository][]tag
+//
+// "Whole" means: for an index, every child at any depth fetched by digest
+// from the same repository; for a container image, validate.Image (every
+// blob fetched and verified); for an artifact, every blob it lists fetched
+// and checked against digest and size.
+//
+// Disk (paths computed here independently of storage/layout.go):
+//
+//	V2Dir, RepoDir, BlobFile, RevisionLink, LayerLink, TagDir, TagLink, TagIndexLink, LockFile
+//	SetPushed(t, root, repo, tag, when); SetModTime(t, path, when)
+//	Exists(t, path); AssertExists(t, paths...); AssertMissing(t, paths...)
+//	DeleteBlob, TruncateBlob (to half), FlipByte (middle byte) (t, root, d); WriteTagLink(t, root, repo, tag, content)
+//	Snapshot(t, root) Tree; before.Diff(after) []string; AssertUnchanged(t, root, before); CopyTree(t, src) string
+//
+// Helpers: DigestOf(t, x), LayersOf(t, img), BlobsOf(t, img) (config + layers).
 package regtest
 
 import (
@@ -35,6 +73,7 @@ func Start(t testing.TB, root string) *Registry {
 			},
 		},
 	}
+	cfg.Catalog.MaxEntries = 1000 // go-containerregistry asks for pages of 1000
 	cfg.Log.Level = "error"
 	cfg.Log.AccessLog.Disabled = true
 	app := handlers.NewApp(context.Background(), cfg)

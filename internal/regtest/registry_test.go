@@ -15,7 +15,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, _ := name.ParseReference(r.Host + "/a/b:t1", name.Insecure)
+	ref, _ := name.ParseReference(r.Host+"/a/b:t1", name.Insecure)
 	if err := remote.Write(ref, img); err != nil {
 		t.Fatal(err)
 	}
