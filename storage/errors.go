@@ -29,4 +29,9 @@ var (
 	ErrUsage = errors.New("usage")
 	// ErrInterrupted: the run was stopped by a signal between steps.
 	ErrInterrupted = errors.New("interrupted")
+	// ErrBadDuration: a duration that is neither a Go duration nor a whole
+	// number of days or weeks.
+	ErrBadDuration = errors.New("bad duration")
+	// ErrBadPolicy: a retention policy (file or flags) that cannot be used.
+	ErrBadPolicy = errors.New("bad retention policy")
 )
