@@ -1,0 +1,167 @@
+package scan
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/regprune/regprune/internal/progress"
+	"github.com/regprune/regprune/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+// ProblemKind names what check found wrong. The values are stable: they
+// are printed, and emitted in --json output.
+type ProblemKind string
+
+// Problems check reports. Each makes a pull fail (or, for DigestMismatch
+// and BlobSizeMismatch, serve content that a client rejects).
+const (
+	TagLinkMissing       ProblemKind = "tag-link-missing"       // tags/<tag>/current/link absent
+	TagLinkBad           ProblemKind = "tag-link-bad"           // current link unreadable or not a digest
+	RevisionMissing      ProblemKind = "revision-missing"       // manifest has no revision link in the repository
+	RevisionLinkBad      ProblemKind = "revision-link-bad"      // revision link unreadable or holding another digest
+	ManifestMissing      ProblemKind = "manifest-missing"       // manifest blob data absent
+	ManifestBad          ProblemKind = "manifest-bad"           // manifest blob unreadable, not JSON or not interpretable
+	ChildRevisionMissing ProblemKind = "child-revision-missing" // index child without revision link in the repository
+	ChildManifestMissing ProblemKind = "child-manifest-missing" // index child without blob data
+	LayerLinkMissing     ProblemKind = "layer-link-missing"     // config or layer without _layers link in the repository
+	LayerLinkBad         ProblemKind = "layer-link-bad"         // _layers link unreadable or holding another digest
+	BlobMissing          ProblemKind = "blob-missing"           // config or layer without blob data
+	BlobSizeMismatch     ProblemKind = "blob-size-mismatch"     // blob data size differs from the descriptor's size
+	DigestMismatch       ProblemKind = "digest-mismatch"        // blob data's sha256 differs from its name (--verify-digests)
+)
+
+// Problem is one thing check found wrong, naming where it is.
+type Problem struct {
+	Repository string
+	Tag        string         // the tag through which it was reached; "" for untagged revisions
+	Digest     storage.Digest // the manifest or blob concerned; zero for a tag link problem
+	Kind       ProblemKind
+	Detail     string
+}
+
+// MarshalJSON writes {repository, tag, digest, kind, detail}, with ""
+// for an absent tag or digest.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	d := ""
+	if !p.Digest.IsZero() {
+		d = p.Digest.String()
+	}
+	return json.Marshal(struct {
+		Repository string      `json:"repository"`
+		Tag        string      `json:"tag"`
+		Digest     string      `json:"digest"`
+		Kind       ProblemKind `json:"kind"`
+		Detail     string      `json:"detail"`
+	}{p.Repository, p.Tag, d, p.Kind, p.Detail})
+}
+
+// CheckOptions says what Check reads.
+type CheckOptions struct {
+	Repositories  []string // the repositories to check (all, when nil)
+	VerifyDigests bool     // hash every referenced blob and compare with its name
+	Jobs          int      // bounded parallel I/O (storage.DefaultJobs when < 1)
+	// Progress starts a progress display for a phase; nil shows none.
+	Progress func(phase string, total int64, unit progress.Unit, items string) *progress.Bar
+}
+
+// CheckResult is what Check found and how much it read.
+type CheckResult struct {
+	Problems      []Problem `json:"problems"`
+	Repositories  int       `json:"repositories"`
+	Tags          int       `json:"tags"`
+	Manifests     int       `json:"manifests"`
+	Blobs         int       `json:"blobs"`
+	Verified      int       `json:"verified_blobs"`
+	VerifiedBytes int64     `json:"verified_bytes"`
+}
+
+// Check reads the storage the way the registry serves it, repository by
+// repository: every tag's current link, every manifest revision and what
+// it references (index children, configs, layers), each through the
+// repository's links and the blob store. It never writes. Problems are
+// returned sorted by repository, tag, digest and kind; an error is
+// returned only when the storage itself cannot be read (or ctx ends).
+func Check(ctx context.Context, st *storage.Storage, opts CheckOptions) (*CheckResult, error) {
+	c := newChecker(st, opts)
+	repos := opts.Repositories
+	if repos == nil {
+		var err error
+		if repos, err = st.Repositories(ctx, c.jobs); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.checkRepositories(ctx, repos); err != nil {
+		return nil, err
+	}
+	if opts.VerifyDigests {
+		if err := c.verifyDigests(ctx); err != nil {
+			return nil, err
+		}
+	}
+	res := &c.result
+	res.Repositories = len(repos)
+	res.Blobs = len(c.refs)
+	sortProblems(res.Problems)
+	return res, nil
+}
+
+func (c *checker) checkRepositories(ctx context.Context, repos []string) error {
+	bar := c.bar("checking repositories", int64(len(repos)), progress.Items, "repositories")
+	defer bar.Done()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.jobs)
+	for _, repo := range repos {
+		g.Go(func() error {
+			err := c.checkRepository(gctx, repo)
+			bar.Add(1)
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+func (c *checker) bar(phase string, total int64, unit progress.Unit, items string) *progress.Bar {
+	if c.opts.Progress == nil {
+		return nil
+	}
+	return c.opts.Progress(phase, total, unit, items)
+}
+
+func sortProblems(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if a.Repository != b.Repository {
+			return a.Repository < b.Repository
+		}
+		if a.Tag != b.Tag {
+			return a.Tag < b.Tag
+		}
+		if a.Digest != b.Digest {
+			return a.Digest.String() < b.Digest.String()
+		}
+		return a.Kind < b.Kind
+	})
+}
+
+// Summary is the one-line verdict: "no problems" or how many, and where.
+func (r *CheckResult) Summary() string {
+	scope := fmt.Sprintf("%d repositories, %d tags, %d manifests, %d blobs", r.Repositories, r.Tags, r.Manifests, r.Blobs)
+	if r.Verified > 0 {
+		scope += fmt.Sprintf(", %d blob digests verified", r.Verified)
+	}
+	if len(r.Problems) == 0 {
+		return "check: no problems in " + scope
+	}
+	repos := map[string]bool{}
+	for _, p := range r.Problems {
+		repos[p.Repository] = true
+	}
+	noun := "problems"
+	if len(r.Problems) == 1 {
+		noun = "problem"
+	}
+	return fmt.Sprintf("check: %d %s in %d of %s", len(r.Problems), noun, len(repos), scope)
+}
