@@ -139,6 +139,14 @@ func AssertUnchanged(t testing.TB, root string, before Tree) {
 func CopyTree(t testing.TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
+	if err := copyTree(src, dst); err != nil {
+		t.Fatalf("regtest: copy %s: %v", src, err)
+	}
+	return dst
+}
+
+// copyTree copies the tree under src into dst (which may exist).
+func copyTree(src, dst string) error {
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -150,20 +158,19 @@ func CopyTree(t testing.TB, src string) string {
 		return copyEntry(p, filepath.Join(dst, rel), d)
 	})
 	if err != nil {
-		t.Fatalf("regtest: copy %s: %v", src, err)
+		return err
 	}
 	// Directory times last: writing their entries changed them.
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(src, p)
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
 		return copyTime(p, filepath.Join(dst, rel))
 	})
-	if err != nil {
-		t.Fatalf("regtest: copy %s: %v", src, err)
-	}
-	return dst
 }
 
 func copyEntry(src, dst string, d fs.DirEntry) error {
