@@ -93,3 +93,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 	}
 }
+
+// urfave/cli gives --version the alias -v, which regprune uses for
+// --verbose: two flags named v make every run panic.
+func init() {
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+}
