@@ -84,7 +84,7 @@ func TestWriteFileSuccessThenFailureKeepsLastSuccess(t *testing.T) {
 	}
 	fams = parse(t, path)
 	want = map[string]float64{nameRuns: 2, nameFailures: 1, nameSuccess: 0, nameLastSuccess: end,
-		nameLastRun: float64(t0.Add(time.Hour+time.Second).Unix()), nameFreed: 0}
+		nameLastRun: float64(t0.Add(time.Hour + time.Second).Unix()), nameFreed: 0}
 	for name, v := range want {
 		if got := get(t, fams, name, "prune", ""); got != v {
 			t.Errorf("after failure: %s = %v, want %v", name, got, v)
