@@ -37,7 +37,26 @@
 //	DeleteBlob, TruncateBlob (to half), FlipByte (middle byte) (t, root, d); WriteTagLink(t, root, repo, tag, content)
 //	Snapshot(t, root) Tree; before.Diff(after) []string; AssertUnchanged(t, root, before); CopyTree(t, src) string
 //
-// Helpers: DigestOf(t, x), LayersOf(t, img), BlobsOf(t, img) (config + layers).
+// A Tree records names and bytes (not times) of everything under root and
+// ignores nothing, not even regprune's .regprune.lock: a dry run or a
+// refused command must not create it. Without a blob descriptor cache the
+// registry sees files deleted on disk at once: no restart between a
+// regprune run and the pulls that check it.
+//
+// Other pushes and reads:
+//
+//	r.PushBlob(t, repo, data) v1.Hash          a blob and its layer link, no manifest (an orphan)
+//	r.StartUpload(t, repo, data) id            an unfinished upload session: UploadDir(root, repo, id)
+//	r.Resolve(t, repoTag) v1.Hash              the manifest digest a tag names
+//	r.Reach(t, repoTag) []v1.Hash              every digest a pull fetches (manifests, configs, layers)
+//	DigestOf(t, x), LayersOf(t, img), BlobsOf(t, img) (config + layers), FallbackTag(d)
+//
+// Sample registry (issue 2 item 8; see testdata/sample/README.md):
+//
+//	Sample(t, r) SampleInfo      pushes it into r, deterministically (seeded layers)
+//	LoadSample(t) (root, info)   a t.TempDir() copy of the committed testdata/sample and its sample.json
+//	SampleDir(t)                 the committed copy; SampleInfo.UniqueBlobs(tags...) what only those tags reach
+//	go test ./internal/regtest -run TestSample -update   regenerates it
 package regtest
 
 import (

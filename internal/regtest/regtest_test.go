@@ -3,6 +3,7 @@ package regtest
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -198,5 +199,25 @@ func TestSnapshotDetectsChanges(t *testing.T) {
 	if len(d) != 2 || d[0] != "~ docker/registry/v2: "+copied["docker/registry/v2"].String()+" -> "+
 		Snapshot(t, root)["docker/registry/v2"].String() || !strings.HasPrefix(d[1], "+ docker/registry/v2/.regprune.lock (file 0 bytes") {
 		t.Fatalf("diff after creating the lock file:\n%s", strings.Join(d, "\n"))
+	}
+}
+
+func TestUploadsAndOrphanBlobs(t *testing.T) {
+	t.Parallel()
+	r := Start(t, t.TempDir())
+	empty := r.StartUpload(t, "u/p", nil)
+	partial := r.StartUpload(t, "u/p", []byte("half a layer"))
+	for _, id := range []string{empty, partial} {
+		AssertExists(t, filepath.Join(UploadDir(r.Root, "u/p", id), "startedat"))
+	}
+	data, err := os.ReadFile(filepath.Join(UploadDir(r.Root, "u/p", partial), "data"))
+	if err != nil || string(data) != "half a layer" {
+		t.Errorf("upload %s data = %q, %v", partial, data, err)
+	}
+	d := r.PushBlob(t, "u/p", []byte("orphan"))
+	AssertExists(t, BlobFile(r.Root, d), LayerLink(r.Root, "u/p", d))
+	AssertMissing(t, RevisionLink(r.Root, "u/p", d))
+	if got := r.Tags(t)["u/p"]; len(got) != 0 {
+		t.Errorf("tags of u/p = %v, want none", got)
 	}
 }
