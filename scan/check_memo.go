@@ -1,6 +1,9 @@
 package scan
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // memo computes a value once per key, safely from many goroutines: the
 // first caller computes, later callers wait for and share its result.
@@ -29,4 +32,18 @@ func (m *memo[K, V]) get(k K, f func() (V, error)) (V, error) {
 	m.mu.Unlock()
 	e.once.Do(func() { e.v, e.err = f() })
 	return e.v, e.err
+}
+
+// limiter bounds concurrent storage operations across goroutines.
+type limiter chan struct{}
+
+// do runs one storage operation within the bound.
+func (l limiter) do(ctx context.Context, f func() error) error {
+	select {
+	case l <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-l }()
+	return f()
 }

@@ -16,7 +16,7 @@ type checker struct {
 	st    *storage.Storage
 	opts  CheckOptions
 	jobs  int
-	sem   chan struct{} // bounds I/O across all repositories
+	sem   limiter // bounds I/O across all repositories
 	mans  *Manifests
 	sizes *memo[storage.Digest, int64] // blob data sizes
 
@@ -41,7 +41,7 @@ func newChecker(st *storage.Storage, opts CheckOptions) *checker {
 	}
 	return &checker{
 		st: st, opts: opts, jobs: jobs,
-		sem:   make(chan struct{}, jobs),
+		sem:   make(limiter, jobs),
 		mans:  NewManifests(st),
 		sizes: newMemo[storage.Digest, int64](),
 		refs:  make(map[storage.Digest]*blobRef),
@@ -49,15 +49,7 @@ func newChecker(st *storage.Storage, opts CheckOptions) *checker {
 }
 
 // io runs one storage operation within the I/O bound.
-func (c *checker) io(ctx context.Context, f func() error) error {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-c.sem }()
-	return f()
-}
+func (c *checker) io(ctx context.Context, f func() error) error { return c.sem.do(ctx, f) }
 
 func (c *checker) readLink(ctx context.Context, p string) (d storage.Digest, err error) {
 	err = c.io(ctx, func() error { d, err = c.st.ReadLink(ctx, p); return err })

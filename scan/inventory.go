@@ -78,7 +78,7 @@ type inventory struct {
 	st    *storage.Storage
 	opts  InventoryOptions
 	jobs  int
-	sem   chan struct{}
+	sem   limiter
 	mans  *Manifests
 	sizes *memo[storage.Digest, int64]
 
@@ -98,7 +98,7 @@ func Take(ctx context.Context, st *storage.Storage, opts InventoryOptions) (*Inv
 	if jobs < 1 {
 		jobs = storage.DefaultJobs
 	}
-	in := &inventory{st: st, opts: opts, jobs: jobs, sem: make(chan struct{}, jobs),
+	in := &inventory{st: st, opts: opts, jobs: jobs, sem: make(limiter, jobs),
 		mans: NewManifests(st), sizes: newMemo[storage.Digest, int64](),
 		blobs: make(map[storage.Digest]*blobInfo)}
 	repos, err := st.Repositories(ctx, jobs)
@@ -123,15 +123,7 @@ func (in *inventory) bar(phase string, total int64, items string) *progress.Bar 
 	return in.opts.Progress(phase, total, progress.Items, items)
 }
 
-func (in *inventory) io(ctx context.Context, f func() error) error {
-	select {
-	case in.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-in.sem }()
-	return f()
-}
+func (in *inventory) io(ctx context.Context, f func() error) error { return in.sem.do(ctx, f) }
 
 func (in *inventory) readRepositories(ctx context.Context, repos []string) error {
 	bar := in.bar("reading repositories", int64(len(repos)), "repositories")
