@@ -145,11 +145,30 @@ func FlipByte(t testing.TB, root string, d v1.Hash) {
 // creating the tag if needed (to make dangling or malformed tags).
 func WriteTagLink(t testing.TB, root, repo, tag, content string) {
 	t.Helper()
-	p := TagLink(root, repo, tag)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatalf("regtest: write tag link %s:%s: %v", repo, tag, err)
+	WriteLink(t, TagLink(root, repo, tag), content)
+}
+
+// WriteBlobData replaces the data of blob d with data (a corrupt
+// manifest: "{not json"), creating the blob if needed.
+func WriteBlobData(t testing.TB, root string, d v1.Hash, data []byte) {
+	t.Helper()
+	WriteFile(t, BlobFile(root, d), data)
+}
+
+// WriteLink writes content verbatim as the link file at path (any link:
+// RevisionLink, LayerLink, TagIndexLink), creating its directories.
+func WriteLink(t testing.TB, path, content string) {
+	t.Helper()
+	WriteFile(t, path, []byte(content))
+}
+
+// WriteFile writes data at path, creating its directories.
+func WriteFile(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatalf("regtest: write %s: %v", path, err)
 	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatalf("regtest: write tag link %s:%s: %v", repo, tag, err)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatalf("regtest: write %s: %v", path, err)
 	}
 }

@@ -35,6 +35,7 @@
 //	SetPushed(t, root, repo, tag, when); SetModTime(t, path, when)
 //	Exists(t, path); AssertExists(t, paths...); AssertMissing(t, paths...)
 //	DeleteBlob, TruncateBlob (to half), FlipByte (middle byte) (t, root, d); WriteTagLink(t, root, repo, tag, content)
+//	WriteBlobData(t, root, d, data); WriteLink(t, path, content); WriteFile(t, path, data)
 //	Snapshot(t, root) Tree; before.Diff(after) []string; AssertUnchanged(t, root, before); CopyTree(t, src) string
 //
 // A Tree records names and bytes (not times) of everything under root and

@@ -221,3 +221,22 @@ func TestUploadsAndOrphanBlobs(t *testing.T) {
 		t.Errorf("tags of u/p = %v, want none", got)
 	}
 }
+
+func TestPushByDigestAndCorruptManifest(t *testing.T) {
+	t.Parallel()
+	r := Start(t, t.TempDir())
+	child := NewImage(t, WithPlatform("linux", "amd64"), WithOCI())
+	tagged := r.PushIndex(t, "x/y:v1", child)
+	untagged := r.PushIndex(t, "x/y", child, NewImage(t, WithPlatform("linux", "arm64"), WithOCI()))
+	img := r.PushImage(t, "x/y", WithLayers(0, 0))
+	for _, d := range []v1.Hash{DigestOf(t, untagged), DigestOf(t, img)} {
+		r.AssertWhole(t, "x/y@"+d.String())
+	}
+	if got := r.Tags(t)["x/y"]; len(got) != 1 || got[0] != "v1" {
+		t.Fatalf("tags of x/y = %v, want [v1]", got)
+	}
+	WriteBlobData(t, r.Root, DigestOf(t, tagged), []byte("{not json"))
+	mustFail(t, "x/y:v1", func(tb testing.TB) { r.AssertWhole(tb, "x/y:v1") })
+	WriteLink(t, RevisionLink(r.Root, "x/y", DigestOf(t, img)), "sha256:0")
+	mustFail(t, "x/y@"+DigestOf(t, img).String(), func(tb testing.TB) { r.AssertWhole(tb, "x/y@"+DigestOf(t, img).String()) })
+}
