@@ -39,7 +39,7 @@ func runCheck(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	repos, err := selectRepositories(c.Context, e, c.StringSlice("repo"), c.Int("jobs"))
+	repos, err := reposByGlob(c.Context, e, c.StringSlice("repo"), c.Int("jobs"))
 	if err != nil {
 		return err
 	}
@@ -47,11 +47,12 @@ func runCheck(c *cli.Context) error {
 		Repositories:  repos,
 		VerifyDigests: c.Bool("verify-digests"),
 		Jobs:          c.Int("jobs"),
-		Progress:      progressFor(e),
+		Progress:      progressBars(e),
 	})
 	if err != nil {
 		return err
 	}
+	e.stats.Problems(len(res.Problems))
 	if e.json {
 		if err := e.printJSON(res); err != nil {
 			return err
@@ -74,7 +75,7 @@ func printProblems(e *env, res *scan.CheckResult) error {
 			if !p.Digest.IsZero() {
 				d = p.Digest.String()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Repository, orDash(p.Tag), p.Kind, d, p.Detail)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Repository, dashIfEmpty(p.Tag), p.Kind, d, p.Detail)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -84,17 +85,17 @@ func printProblems(e *env, res *scan.CheckResult) error {
 	return err
 }
 
-func orDash(s string) string {
+func dashIfEmpty(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
 }
 
-// selectRepositories lists the repositories matching any of globs (nil,
+// reposByGlob lists the repositories matching any of globs (nil,
 // meaning all, when there is no glob). A glob that matches nothing, or is
 // malformed, is an error naming it.
-func selectRepositories(ctx context.Context, e *env, globs []string, jobs int) ([]string, error) {
+func reposByGlob(ctx context.Context, e *env, globs []string, jobs int) ([]string, error) {
 	if len(globs) == 0 {
 		return nil, nil
 	}
@@ -112,7 +113,7 @@ func selectRepositories(ctx context.Context, e *env, globs []string, jobs int) (
 	for _, r := range all {
 		hit := false
 		for _, g := range globs {
-			if matchGlob(g, r) {
+			if repoGlobMatch(g, r) {
 				hit, matched[g] = true, true
 			}
 		}
@@ -128,16 +129,16 @@ func selectRepositories(ctx context.Context, e *env, globs []string, jobs int) (
 	return out, nil
 }
 
-// matchGlob is the --repo match: path.Match semantics (* and ? do not
+// repoGlobMatch is the --repo match: path.Match semantics (* and ? do not
 // cross /), as scan.MatchGlob specifies.
-func matchGlob(glob, name string) bool {
+func repoGlobMatch(glob, name string) bool {
 	ok, err := path.Match(glob, name)
 	return err == nil && ok
 }
 
-// progressFor gives scan a progress display on stderr when it is a
+// progressBars gives scan a progress display on stderr when it is a
 // terminal and neither --json nor --quiet is set.
-func progressFor(e *env) func(string, int64, progress.Unit, string) *progress.Bar {
+func progressBars(e *env) func(string, int64, progress.Unit, string) *progress.Bar {
 	on := progress.Enabled(e.stderr, e.quiet, e.json)
 	return func(phase string, total int64, unit progress.Unit, items string) *progress.Bar {
 		return progress.New(e.stderr, on, phase, total, unit, items)
