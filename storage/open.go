@@ -60,6 +60,7 @@ func Open(ctx context.Context, loc Location) (*Storage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
 	}
+	d = wrapDriverForTest(ctx, d)
 	s := &Storage{Driver: d, Type: typ, Location: loc}
 	if typ == "filesystem" {
 		s.LocalRoot = fsRoot(params)
