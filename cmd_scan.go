@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -105,7 +107,8 @@ func printInventory(w io.Writer, inv *scan.Inventory, grace time.Duration, now t
 		width = max(width, len(u.Name))
 	}
 	// Names left-aligned (padded here), numbers right-aligned.
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%-*s\tTAGS\tMANIFESTS\tUNTAGGED\tREFERENCED\tSHARED\tONLY HERE\tGC FREES\t\n", width, "REPOSITORY")
 	for _, u := range inv.Repositories {
 		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", width, u.Name, u.Tags, u.Manifests, u.Untagged,
@@ -115,6 +118,9 @@ func printInventory(w io.Writer, inv *scan.Inventory, grace time.Duration, now t
 		iecBytes(t.Referenced), iecBytes(t.Reclaimable))
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, line := range strings.SplitAfter(table.String(), "\n") {
+		io.WriteString(w, strings.TrimPrefix(line, "  ")) // AlignRight pads the first column too
 	}
 	fmt.Fprintf(w, "\ngc --delete-untagged --grace %s would free %s: %s held by single repositories, %s shared by several, %s of orphan blobs\n",
 		scan.FormatAge(grace), iecBytes(t.Reclaimable), iecBytes(t.ReclaimableOnly), iecBytes(t.ReclaimableShared), iecBytes(t.ReclaimableOrphans))
