@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/regprune/regprune/storage"
 )
 
 // Rule is one retention rule: which repositories it governs and, in each,
@@ -59,12 +61,7 @@ type Decision struct {
 // check reports them). The decisions come sorted by repository, then tag.
 func Select(tags []Tag, rules []Rule, now time.Time) []Decision {
 	sorted := append([]Tag(nil), tags...)
-	sort.Slice(sorted, func(i, j int) bool {
-		if sorted[i].Repository != sorted[j].Repository {
-			return sorted[i].Repository < sorted[j].Repository
-		}
-		return sorted[i].Name < sorted[j].Name
-	})
+	sort.Slice(sorted, func(i, j int) bool { return tagLess(sorted[i], sorted[j]) })
 	out := make([]Decision, 0, len(sorted))
 	for start := 0; start < len(sorted); {
 		end := start + 1
@@ -75,6 +72,14 @@ func Select(tags []Tag, rules []Rule, now time.Time) []Decision {
 		start = end
 	}
 	return out
+}
+
+// tagLess orders tags by repository, then name.
+func tagLess(a, b Tag) bool {
+	if a.Repository != b.Repository {
+		return a.Repository < b.Repository
+	}
+	return a.Name < b.Name
 }
 
 // selectRepository decides for the tags of one repository.
@@ -122,6 +127,9 @@ func exempt(t Tag, rule Rule) string {
 	}
 	if t.LinkErr != nil {
 		return "current link unreadable: left for check"
+	}
+	if storage.ValidTag(t.Name) != nil {
+		return "not a valid tag name: left alone"
 	}
 	if rule.Tags != nil && !rule.Tags.MatchString(t.Name) {
 		return fmt.Sprintf("not matched by tags %q", rule.Tags)
