@@ -1,0 +1,229 @@
+package gc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/regprune/regprune/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+// executor holds the state of one Execute.
+type executor struct {
+	p        *Plan
+	st       *storage.Storage
+	opts     Options
+	progress func(Phase, int)
+
+	mu      sync.Mutex
+	sum     Summary
+	skipped map[string]digestSet // revisions kept by the tag re-check, per repository
+}
+
+// Execute deletes what the plan holds, in an order that keeps every live
+// tag pullable if the process dies at any moment, and a re-run completes
+// the job: (1) orphan referrer tags, then the tag history entries and the
+// revisions of untagged manifests; (2) unreferenced layer links; (3)
+// unreferenced blobs, after re-reading revisions and layer links so that
+// what a push linked meanwhile is kept; (4) old upload sessions; (5)
+// empty repositories; (6) blob prefix directories left empty. progress,
+// when not nil, is called after each phase with what it removed. When ctx
+// is cancelled the run stops at the next object and the error wraps
+// storage.ErrInterrupted; the summary says what was removed until then.
+func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, progress func(Phase, int)) (Summary, error) {
+	opts = opts.withDefaults()
+	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{}}
+	x.sum = Summary{KeptRecent: p.KeptRecent, Warnings: append([]string(nil), p.Warnings...)}
+	steps := []struct {
+		phase Phase
+		run   func(context.Context) (int, error)
+	}{
+		{PhaseTags, x.removeTags},
+		{PhaseManifests, x.removeManifests},
+		{PhaseLayerLinks, x.removeLayerLinks},
+		{PhaseBlobs, x.removeBlobs},
+		{PhaseUploads, x.removeUploads},
+		{PhaseRepositories, x.removeRepositories},
+		{PhaseDirectories, x.removeDirectories},
+	}
+	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return x.result(), fmt.Errorf("%w before %s: %w", storage.ErrInterrupted, s.phase, err)
+		}
+		n, err := s.run(ctx)
+		if x.progress != nil {
+			x.progress(s.phase, n)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("%w during %s: %w", storage.ErrInterrupted, s.phase, err)
+			}
+			return x.result(), fmt.Errorf("gc %s: %w", s.phase, err)
+		}
+	}
+	return x.result(), nil
+}
+
+func (x *executor) result() Summary {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := x.sum
+	s.Warnings = nonNil(s.Warnings)
+	return s
+}
+
+func (x *executor) warnf(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	x.opts.Log.Warn("gc: " + w)
+	x.mu.Lock()
+	x.sum.Warnings = append(x.sum.Warnings, w)
+	x.mu.Unlock()
+}
+
+// each deletes n objects in parallel: del(i) deletes object i and returns
+// its name, or "" when it was not to be deleted after all. It returns how
+// many were deleted; count is called for each.
+func (x *executor) each(ctx context.Context, phase Phase, n int, del func(context.Context, int) (string, error), count func(int)) (int, error) {
+	var done atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(x.opts.Jobs)
+	for i := 0; i < n; i++ {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			name, err := del(gctx, i)
+			if err != nil || name == "" {
+				return err
+			}
+			done.Add(1)
+			x.mu.Lock()
+			count(i)
+			x.mu.Unlock()
+			if x.opts.Removed != nil {
+				x.opts.Removed(phase, name)
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return int(done.Load()), err
+}
+
+// removeTags removes orphan referrer tags (whole tag directories) before
+// the revisions they point to, so that no tag ever names a missing
+// revision. A tag re-pushed since the plan is kept.
+func (x *executor) removeTags(ctx context.Context) (int, error) {
+	if err := x.recheckTags(ctx); err != nil {
+		return 0, err
+	}
+	ts := x.p.Tags
+	return x.each(ctx, PhaseTags, len(ts), func(ctx context.Context, i int) (string, error) {
+		t := ts[i]
+		d, err := x.st.ReadLink(ctx, storage.TagCurrentLinkPath(t.Repository, t.Tag))
+		if err == nil && d != t.Digest {
+			x.warnf("repository %s: tag %s now names %s; kept", t.Repository, t.Tag, d)
+			return "", nil
+		}
+		return t.Repository + ":" + t.Tag, x.st.Delete(ctx, storage.TagPath(t.Repository, t.Tag))
+	}, func(int) { x.sum.Removed.Tags++ })
+}
+
+// removeManifests removes the history entries of untagged revisions, then
+// the revisions: a kill in between leaves an untagged revision that a
+// re-run removes, never a history entry without its revision.
+func (x *executor) removeManifests(ctx context.Context) (int, error) {
+	hs := x.p.History
+	_, err := x.each(ctx, PhaseManifests, len(hs), func(ctx context.Context, i int) (string, error) {
+		h := hs[i]
+		if x.isSkipped(h.Repository, h.Digest) {
+			return "", nil
+		}
+		return "", x.st.Delete(ctx, storage.TagIndexEntryPath(h.Repository, h.Tag, h.Digest))
+	}, func(int) {})
+	if err != nil {
+		return 0, err
+	}
+	x.mu.Lock()
+	x.sum.Removed.TagHistory = len(hs) - x.skippedHistory()
+	x.mu.Unlock()
+	ms := x.p.Manifests
+	return x.each(ctx, PhaseManifests, len(ms), func(ctx context.Context, i int) (string, error) {
+		m := ms[i]
+		if x.isSkipped(m.Repository, m.Digest) {
+			return "", nil
+		}
+		return m.Repository + "@" + m.Digest.String(), x.st.Delete(ctx, storage.RevisionPath(m.Repository, m.Digest))
+	}, func(int) { x.sum.Removed.Manifests++ })
+}
+
+// removeLayerLinks removes layer links no remaining manifest of their
+// repository references.
+func (x *executor) removeLayerLinks(ctx context.Context) (int, error) {
+	keep, err := x.reachOfSkipped(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ls := x.p.LayerLinks
+	return x.each(ctx, PhaseLayerLinks, len(ls), func(ctx context.Context, i int) (string, error) {
+		l := ls[i]
+		if _, ok := keep[l.Repository][l.Digest]; ok {
+			return "", nil
+		}
+		return l.Repository + "@" + l.Digest.String(), x.st.Delete(ctx, storage.LayerLinkDirPath(l.Repository, l.Digest))
+	}, func(int) { x.sum.Removed.LayerLinks++ })
+}
+
+// removeBlobs removes unreferenced blobs, after a last re-check of what
+// repositories link now.
+func (x *executor) removeBlobs(ctx context.Context) (int, error) {
+	rescued, err := x.recheckBlobs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	bs := x.p.Blobs
+	return x.each(ctx, PhaseBlobs, len(bs), func(ctx context.Context, i int) (string, error) {
+		b := bs[i]
+		if _, ok := rescued[b.Digest]; ok {
+			return "", nil
+		}
+		return b.Digest.String(), x.st.Delete(ctx, storage.BlobPath(b.Digest))
+	}, func(i int) {
+		x.sum.Removed.Blobs++
+		x.sum.FreedBytes += bs[i].Size
+	})
+}
+
+// removeUploads removes old upload sessions.
+func (x *executor) removeUploads(ctx context.Context) (int, error) {
+	us := x.p.Uploads
+	return x.each(ctx, PhaseUploads, len(us), func(ctx context.Context, i int) (string, error) {
+		u := us[i]
+		return u.Repository + " upload " + u.ID, x.st.Delete(ctx, storage.UploadPath(u.Repository, u.ID))
+	}, func(int) { x.sum.Removed.Uploads++ })
+}
+
+func (x *executor) isSkipped(repo string, d storage.Digest) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	_, ok := x.skipped[repo][d]
+	return ok
+}
+
+func (x *executor) skippedHistory() int {
+	n := 0
+	for _, h := range x.p.History {
+		if _, ok := x.skipped[h.Repository][h.Digest]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }

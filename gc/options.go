@@ -1,0 +1,79 @@
+// Package gc is regprune's mark-and-sweep garbage collector for a
+// distribution registry's storage. NewPlan reads the storage and marks,
+// repository by repository, everything a tag (or, without DeleteUntagged,
+// any manifest revision) keeps alive; it deletes nothing. Plan.Execute
+// deletes what the plan holds, in an order that leaves every live tag
+// pullable if the process dies at any moment. A dry run prints the plan.
+package gc
+
+import (
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/regprune/regprune/storage"
+)
+
+// Defaults of the options, as the command line offers them.
+const (
+	DefaultGrace            = time.Hour
+	DefaultUploadsOlderThan = 168 * time.Hour
+)
+
+// Options says what gc collects and how.
+type Options struct {
+	// DeleteUntagged removes manifest revisions no tag reaches (and
+	// orphan referrer tags). Without it every revision is a root.
+	DeleteUntagged bool
+	// Grace keeps blobs, revisions, layer links, upload sessions (and
+	// referrer tags) modified within this duration before Now.
+	Grace time.Duration
+	// UploadsOlderThan removes upload sessions started before Now minus it.
+	UploadsOlderThan time.Duration
+	// KeepOrphanReferrers keeps referrer tags whose subject is gone.
+	KeepOrphanReferrers bool
+	// Jobs bounds parallel storage I/O (storage.DefaultJobs when < 1).
+	Jobs int
+	// Now is the time ages are measured from (time.Now() when zero).
+	Now time.Time
+	// Log receives debug and warning records (discarded when nil).
+	Log *slog.Logger
+	// Removed, when set, is called by Execute for every object it
+	// removed: the phase and the object's name ("repo@sha256:...", ...).
+	Removed func(Phase, string)
+}
+
+// Phase is one step of the sweep, in execution order.
+type Phase string
+
+// The sweep's phases, in the order Execute runs them.
+const (
+	PhaseTags         Phase = "tags"        // orphan referrer tags
+	PhaseManifests    Phase = "manifests"   // untagged revisions and their tag history entries
+	PhaseLayerLinks   Phase = "layer_links" // _layers links no remaining manifest references
+	PhaseBlobs        Phase = "blobs"       // blobs no repository references
+	PhaseUploads      Phase = "uploads"     // old upload sessions
+	PhaseRepositories Phase = "repositories"
+	PhaseDirectories  Phase = "directories" // directories left empty
+)
+
+// Phases lists the phases in execution order.
+var Phases = []Phase{PhaseTags, PhaseManifests, PhaseLayerLinks, PhaseBlobs, PhaseUploads, PhaseRepositories, PhaseDirectories}
+
+func (o Options) withDefaults() Options {
+	if o.Jobs < 1 {
+		o.Jobs = storage.DefaultJobs
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
+// recent reports whether a modification time lies within the grace.
+func (o Options) recent(mt time.Time) bool {
+	return mt.After(o.Now.Add(-o.Grace))
+}

@@ -1,0 +1,156 @@
+package gc
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+// Plan is everything a gc run removes, computed by NewPlan and deleted by
+// Execute. A dry run prints it; the real run executes the same value.
+type Plan struct {
+	Tags         []TagRemoval       // orphan referrer tags
+	Manifests    []ManifestRemoval  // untagged revisions
+	History      []HistoryRemoval   // tag index/ entries of those revisions
+	LayerLinks   []LayerLinkRemoval // layer links no remaining manifest references
+	Blobs        []BlobRemoval      // blobs no repository references
+	Uploads      []UploadRemoval    // upload sessions older than UploadsOlderThan
+	Repositories []string           // repositories left empty
+	KeptRecent   int                // objects kept because of the grace period
+	Warnings     []string           // absent things, sorted and unique
+
+	// blobs maps every digest in the blob store to whether something that
+	// remains after the sweep keeps it (a live manifest, the config or a
+	// layer of one, a remaining layer link). Execute's re-check uses it.
+	blobs map[storage.Digest]bool
+	// opts are the options the plan was made with.
+	opts Options
+}
+
+// planner holds the state of one NewPlan.
+type planner struct {
+	st   *storage.Storage
+	opts Options
+	sem  chan struct{} // bounds storage I/O to opts.Jobs
+	man  *scan.Manifests
+
+	mu       sync.Mutex
+	plan     *Plan
+	attrib   map[storage.Digest][]string // repositories whose removed objects referenced a digest
+	warnings map[string]struct{}
+}
+
+// NewPlan reads the storage, marks per repository what remains live and
+// returns what gc would remove. It deletes nothing. A manifest gc must
+// follow that exists but cannot be read or interpreted is an error naming
+// repository, digest and reason (wrapping storage.ErrBadManifest): nothing
+// can be planned safely then.
+func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, error) {
+	opts = opts.withDefaults()
+	pl := &planner{
+		st: st, opts: opts, sem: make(chan struct{}, opts.Jobs), man: scan.NewManifests(st),
+		plan:   &Plan{opts: opts},
+		attrib: make(map[storage.Digest][]string), warnings: make(map[string]struct{}),
+	}
+	blobs, err := pl.listBlobs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing blobs: %w", err)
+	}
+	pl.plan.blobs = blobs
+	repos, err := st.Repositories(ctx, opts.Jobs)
+	if err != nil {
+		return nil, fmt.Errorf("listing repositories: %w", err)
+	}
+	opts.Log.Debug("gc: marking", "repositories", len(repos), "blobs", len(blobs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Jobs)
+	for _, repo := range repos {
+		g.Go(func() error { return pl.planRepository(gctx, repo) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := pl.planBlobs(ctx); err != nil {
+		return nil, err
+	}
+	pl.finish()
+	return pl.plan, nil
+}
+
+// io runs one storage operation within the I/O bound.
+func (pl *planner) io(ctx context.Context, f func() error) error {
+	select {
+	case pl.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-pl.sem }()
+	return f()
+}
+
+// manifest reads and parses manifest d once per run.
+func (pl *planner) manifest(ctx context.Context, d storage.Digest) (m *scan.Manifest, err error) {
+	err = pl.io(ctx, func() error {
+		m, _, err = pl.man.Get(ctx, d)
+		return err
+	})
+	return m, err
+}
+
+func (pl *planner) warnf(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if _, ok := pl.warnings[w]; !ok {
+		pl.warnings[w] = struct{}{}
+		pl.opts.Log.Warn("gc: " + w)
+	}
+}
+
+func (pl *planner) keptRecent(n int) {
+	pl.mu.Lock()
+	pl.plan.KeptRecent += n
+	pl.mu.Unlock()
+}
+
+// finish sorts every list so that output and tests are deterministic.
+func (pl *planner) finish() {
+	p := pl.plan
+	for w := range pl.warnings {
+		p.Warnings = append(p.Warnings, w)
+	}
+	sort.Strings(p.Warnings)
+	sort.Slice(p.Tags, func(i, j int) bool {
+		return p.Tags[i].Repository+":"+p.Tags[i].Tag < p.Tags[j].Repository+":"+p.Tags[j].Tag
+	})
+	sortRepoDigest(p.Manifests, func(m ManifestRemoval) (string, storage.Digest) { return m.Repository, m.Digest })
+	sort.Slice(p.History, func(i, j int) bool {
+		a, b := p.History[i], p.History[j]
+		if a.Repository+":"+a.Tag != b.Repository+":"+b.Tag {
+			return a.Repository+":"+a.Tag < b.Repository+":"+b.Tag
+		}
+		return a.Digest.Hex() < b.Digest.Hex()
+	})
+	sortRepoDigest(p.LayerLinks, func(l LayerLinkRemoval) (string, storage.Digest) { return l.Repository, l.Digest })
+	sort.Slice(p.Blobs, func(i, j int) bool { return p.Blobs[i].Digest.Hex() < p.Blobs[j].Digest.Hex() })
+	sort.Slice(p.Uploads, func(i, j int) bool {
+		return p.Uploads[i].Repository+"/"+p.Uploads[i].ID < p.Uploads[j].Repository+"/"+p.Uploads[j].ID
+	})
+	sort.Strings(p.Repositories)
+}
+
+func sortRepoDigest[T any](s []T, key func(T) (string, storage.Digest)) {
+	sort.Slice(s, func(i, j int) bool {
+		ri, di := key(s[i])
+		rj, dj := key(s[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return di.Hex() < dj.Hex()
+	})
+}

@@ -1,0 +1,182 @@
+package gc
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+// recheckTags re-reads the tags of every repository that loses revisions
+// just before they go: a revision a tag names now (pushed again since the
+// plan) is kept, with every planned revision it reaches.
+func (x *executor) recheckTags(ctx context.Context) error {
+	planned := map[string]digestSet{}
+	for _, m := range x.p.Manifests {
+		if planned[m.Repository] == nil {
+			planned[m.Repository] = digestSet{}
+		}
+		planned[m.Repository][m.Digest] = struct{}{}
+	}
+	removing := map[string]storage.Digest{}
+	for _, t := range x.p.Tags {
+		removing[t.Repository+":"+t.Tag] = t.Digest
+	}
+	man := scan.NewManifests(x.st)
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(x.opts.Jobs)
+	for repo, revs := range planned {
+		g.Go(func() error {
+			tags, err := scan.ReadTags(gctx, x.st, repo, 1)
+			if err != nil {
+				return fmt.Errorf("re-reading tags of %s: %w", repo, err)
+			}
+			for _, t := range tags {
+				if _, ok := revs[t.Digest]; !ok || removing[t.Ref()] == t.Digest {
+					continue
+				}
+				reach := walk(gctx, man, t.Digest)
+				mu.Lock()
+				for d := range reach {
+					if _, ok := revs[d]; ok {
+						x.skip(repo, d, t.Name)
+					}
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func (x *executor) skip(repo string, d storage.Digest, tag string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.skipped[repo] == nil {
+		x.skipped[repo] = digestSet{}
+	}
+	if _, ok := x.skipped[repo][d]; !ok {
+		x.skipped[repo][d] = struct{}{}
+		x.sum.KeptRecent++
+		w := fmt.Sprintf("repository %s: manifest %s is tagged again (%s) since the plan; kept", repo, d, tag)
+		x.sum.Warnings = append(x.sum.Warnings, w)
+	}
+}
+
+// reachOfSkipped is, per repository, what the revisions kept by the tag
+// re-check reach: their layer links must stay.
+func (x *executor) reachOfSkipped(ctx context.Context) (map[string]digestSet, error) {
+	man := scan.NewManifests(x.st)
+	out := map[string]digestSet{}
+	for repo, ds := range x.skipped {
+		out[repo] = digestSet{}
+		for d := range ds {
+			for r := range walk(ctx, man, d) {
+				out[repo][r] = struct{}{}
+			}
+		}
+	}
+	return out, ctx.Err()
+}
+
+// walk returns every digest manifest d reaches (itself, children at any
+// depth, their blobs). Unreadable manifests end the walk there: it only
+// ever widens what is kept.
+func walk(ctx context.Context, man *scan.Manifests, d storage.Digest) digestSet {
+	seen := digestSet{}
+	stack := []storage.Digest{d}
+	for len(stack) > 0 && ctx.Err() == nil {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if _, ok := seen[d]; ok {
+			continue
+		}
+		seen[d] = struct{}{}
+		m, _, err := man.Get(ctx, d)
+		if err != nil {
+			continue
+		}
+		for _, b := range m.Blobs {
+			seen[b.Digest] = struct{}{}
+		}
+		for _, c := range m.Children {
+			stack = append(stack, c.Digest)
+		}
+	}
+	return seen
+}
+
+// recheckBlobs re-lists the revisions and layer links of every repository
+// just before blobs are deleted: a blob that a layer link names now, or
+// that a revision unknown to the plan reaches (a push that completed
+// during the run), is kept. This narrows the window between mark and
+// sweep to the time between this listing and the delete.
+func (x *executor) recheckBlobs(ctx context.Context) (digestSet, error) {
+	rescued := digestSet{}
+	if len(x.p.Blobs) == 0 {
+		return rescued, nil
+	}
+	cand := make(digestSet, len(x.p.Blobs))
+	for _, b := range x.p.Blobs {
+		cand[b.Digest] = struct{}{}
+	}
+	repos, err := x.st.Repositories(ctx, x.opts.Jobs)
+	if err != nil {
+		return nil, fmt.Errorf("re-check: %w", err)
+	}
+	man := scan.NewManifests(x.st)
+	var mu sync.Mutex
+	rescue := func(repo string, set digestSet) {
+		mu.Lock()
+		defer mu.Unlock()
+		for d := range set {
+			if _, ok := cand[d]; ok {
+				if _, done := rescued[d]; !done {
+					rescued[d] = struct{}{}
+					x.warnf("repository %s: blob %s was linked since the plan; kept", repo, d)
+				}
+			}
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(x.opts.Jobs)
+	for _, repo := range repos {
+		g.Go(func() error {
+			return x.recheckRepository(gctx, man, repo, rescue)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("re-check: %w", err)
+	}
+	x.mu.Lock()
+	x.sum.KeptRecent += len(rescued)
+	x.mu.Unlock()
+	return rescued, nil
+}
+
+func (x *executor) recheckRepository(ctx context.Context, man *scan.Manifests, repo string, rescue func(string, digestSet)) error {
+	links, err := x.st.ListDigests(ctx, storage.LayerLinksPath(repo))
+	if err != nil {
+		return err
+	}
+	set := make(digestSet, len(links))
+	for _, d := range links {
+		set[d] = struct{}{}
+	}
+	rescue(repo, set)
+	revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repo))
+	if err != nil {
+		return err
+	}
+	for _, d := range revs {
+		if !x.p.blobs[d] {
+			rescue(repo, walk(ctx, man, d))
+		}
+	}
+	return ctx.Err()
+}

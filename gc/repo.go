@@ -1,0 +1,200 @@
+package gc
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+type digestSet = map[storage.Digest]struct{}
+
+// repoState is one repository while it is planned: what its directories
+// hold and what marking found live in it.
+type repoState struct {
+	name    string
+	tags    []scan.Tag
+	revs    digestSet // _manifests/revisions, from directory names
+	links   []storage.Digest
+	uploads []string
+
+	live    digestSet                // manifests live in this repository
+	blobs   digestSet                // configs, layers and other blobs of live manifests
+	pending []scan.Tag               // referrer tags not (yet) roots
+	checked map[storage.Digest]bool  // revisions whose link age was read
+	bad     map[storage.Digest]error // untagged revisions that cannot be read
+
+	removedRevs digestSet
+	keptLinks   int
+	keptUploads int
+	removedTags int
+}
+
+// readRepository lists the repository's tags (reading their current
+// links), revisions, layer links and upload sessions.
+func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState, error) {
+	r := &repoState{name: repo, live: digestSet{}, blobs: digestSet{}, checked: map[storage.Digest]bool{},
+		bad: map[storage.Digest]error{}, removedRevs: digestSet{}}
+	var tagNames []string
+	var revs []storage.Digest
+	err := pl.io(ctx, func() (err error) {
+		if tagNames, err = pl.st.ListNames(ctx, storage.TagsPath(repo)); err != nil {
+			return err
+		}
+		if revs, err = pl.st.ListDigests(ctx, storage.RevisionsPath(repo)); err != nil {
+			return err
+		}
+		if r.links, err = pl.st.ListDigests(ctx, storage.LayerLinksPath(repo)); err != nil {
+			return err
+		}
+		r.uploads, err = pl.st.ListNames(ctx, storage.UploadsPath(repo))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.revs = make(digestSet, len(revs))
+	for _, d := range revs {
+		r.revs[d] = struct{}{}
+	}
+	r.tags = make([]scan.Tag, len(tagNames))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, n := range tagNames {
+		g.Go(func() error {
+			return pl.io(gctx, func() (err error) {
+				r.tags[i], err = scan.ReadTag(gctx, pl.st, repo, n)
+				return err
+			})
+		})
+	}
+	return r, g.Wait()
+}
+
+// planRepository marks one repository and plans its removals.
+func (pl *planner) planRepository(ctx context.Context, repo string) error {
+	r, err := pl.readRepository(ctx, repo)
+	if err != nil {
+		return fmt.Errorf("repository %s: %w", repo, err)
+	}
+	pl.prefetch(ctx, r)
+	if err := pl.markRoots(ctx, r); err != nil {
+		return err
+	}
+	if pl.opts.DeleteUntagged {
+		for d := range r.revs {
+			if _, ok := r.live[d]; !ok {
+				r.removedRevs[d] = struct{}{}
+				if e := r.bad[d]; e != nil {
+					pl.warnf("repository %s: untagged manifest %s cannot be read (%v); its revision is removed", repo, d, e)
+				}
+			}
+		}
+	}
+	links, err := pl.planLayerLinks(ctx, r)
+	if err != nil {
+		return err
+	}
+	uploads, err := pl.planUploads(ctx, r)
+	if err != nil {
+		return err
+	}
+	history, err := pl.planHistory(ctx, r)
+	if err != nil {
+		return err
+	}
+	pl.record(r, links, uploads, history)
+	return nil
+}
+
+// prefetch reads the repository's manifests in parallel: marking reads
+// every revision anyway, one at a time.
+func (pl *planner) prefetch(ctx context.Context, r *repoState) {
+	var g errgroup.Group
+	g.SetLimit(pl.opts.Jobs)
+	for d := range r.revs {
+		g.Go(func() error {
+			_, _ = pl.manifest(ctx, d) // errors are cached and met again by marking
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+// record adds a planned repository to the plan: its removals, and what
+// remains of it to the registry-wide set of kept blobs.
+func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []UploadRemoval, history []HistoryRemoval) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	p := pl.plan
+	for d := range r.live {
+		pl.keep(r.name, d, false) // mark already warned of a missing manifest
+	}
+	for d := range r.blobs {
+		pl.keep(r.name, d, true)
+	}
+	removedLinks := make(digestSet, len(links))
+	for _, l := range links {
+		removedLinks[l.Digest] = struct{}{}
+		pl.attribute(l.Digest, r.name)
+	}
+	for _, d := range r.links {
+		if _, ok := removedLinks[d]; !ok {
+			pl.keep(r.name, d, true)
+		}
+	}
+	for _, t := range r.tags {
+		if t.LinkErr != nil {
+			pl.warnings[fmt.Sprintf("repository %s: tag %s: %v", r.name, t.Name, t.LinkErr)] = struct{}{}
+		}
+	}
+	for _, t := range r.pending {
+		p.Tags = append(p.Tags, TagRemoval{Repository: r.name, Tag: t.Name, Digest: t.Digest})
+	}
+	for d := range r.removedRevs {
+		p.Manifests = append(p.Manifests, ManifestRemoval{Repository: r.name, Digest: d})
+		pl.attribute(d, r.name)
+		if m, _, err := pl.man.Get(context.Background(), d); err == nil {
+			for _, b := range m.Blobs {
+				pl.attribute(b.Digest, r.name)
+			}
+		}
+	}
+	p.LayerLinks = append(p.LayerLinks, links...)
+	p.Uploads = append(p.Uploads, uploads...)
+	p.History = append(p.History, history...)
+	p.KeptRecent += r.keptLinks + r.keptUploads
+	if len(r.tags) == len(r.pending) && len(r.revs) == len(r.removedRevs) &&
+		len(r.links) == len(links) && len(r.uploads) == len(uploads) {
+		p.Repositories = append(p.Repositories, r.name)
+	}
+}
+
+// keep marks d as kept by repository repo; a digest missing from the
+// blob store is a warning when warn is set. Called with pl.mu held.
+func (pl *planner) keep(repo string, d storage.Digest, warn bool) {
+	if _, ok := pl.plan.blobs[d]; !ok {
+		if warn {
+			pl.warnings[fmt.Sprintf("repository %s: blob %s is referenced but missing from the blob store", repo, d)] = struct{}{}
+		}
+		return
+	}
+	pl.plan.blobs[d] = true
+}
+
+// attribute notes that repo's removed objects referenced d. Called with
+// pl.mu held; a repository is recorded at once, so one check suffices.
+func (pl *planner) attribute(d storage.Digest, repo string) {
+	rs := pl.attrib[d]
+	if len(rs) == 0 || rs[len(rs)-1] != repo {
+		pl.attrib[d] = append(rs, repo)
+	}
+}
+
+func sortedRepos(rs []string) []string {
+	out := append([]string(nil), rs...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,144 @@
+package gc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+// planLayerLinks returns the repository's layer links that no live
+// manifest of it references (as a manifest or as one of its blobs) and
+// that were not written within the grace period.
+func (pl *planner) planLayerLinks(ctx context.Context, r *repoState) ([]LayerLinkRemoval, error) {
+	var candidates []storage.Digest
+	for _, d := range r.links {
+		_, blob := r.blobs[d]
+		_, man := r.live[d]
+		if !blob && !man {
+			candidates = append(candidates, d)
+		}
+	}
+	fresh, err := pl.recentPaths(ctx, candidates, func(d storage.Digest) []string {
+		return []string{storage.LayerLinkPath(r.name, d), storage.LayerLinkDirPath(r.name, d)}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", r.name, err)
+	}
+	r.keptLinks = len(fresh)
+	kept := make(digestSet, len(fresh))
+	for _, d := range fresh {
+		kept[d] = struct{}{}
+	}
+	var out []LayerLinkRemoval
+	for _, d := range candidates {
+		if _, ok := kept[d]; !ok {
+			out = append(out, LayerLinkRemoval{Repository: r.name, Digest: d})
+		}
+	}
+	return out, nil
+}
+
+// planUploads returns the upload sessions started more than
+// UploadsOlderThan ago and not written to within the grace period.
+func (pl *planner) planUploads(ctx context.Context, r *repoState) ([]UploadRemoval, error) {
+	out := make([]*UploadRemoval, len(r.uploads))
+	kept := make([]bool, len(r.uploads))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, id := range r.uploads {
+		g.Go(func() error {
+			started, modified, err := pl.uploadTimes(gctx, r.name, id)
+			if err != nil || started.IsZero() || pl.opts.Now.Sub(started) < pl.opts.UploadsOlderThan {
+				return err
+			}
+			if pl.opts.recent(modified) {
+				kept[i] = true
+				return nil
+			}
+			out[i] = &UploadRemoval{Repository: r.name, ID: id, Started: started}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("repository %s: uploads: %w", r.name, err)
+	}
+	var res []UploadRemoval
+	for i, u := range out {
+		if kept[i] {
+			r.keptUploads++
+		}
+		if u != nil {
+			res = append(res, *u)
+		}
+	}
+	return res, nil
+}
+
+// uploadTimes reads when an upload session started (its startedat file,
+// else the session directory's modification time) and when its data was
+// last written. Both are zero when the session vanished meanwhile.
+func (pl *planner) uploadTimes(ctx context.Context, repo, id string) (started, modified time.Time, err error) {
+	var b []byte
+	err = pl.io(ctx, func() (err error) {
+		b, err = pl.st.Driver.GetContent(ctx, storage.UploadStartedAtPath(repo, id))
+		return err
+	})
+	if err == nil {
+		if t, perr := scan.ParseStartedAt(b); perr == nil {
+			started = t
+		}
+	}
+	fi, err := pl.statFirst(ctx, storage.UploadPath(repo, id)+"/"+storage.DataFile, storage.UploadPath(repo, id))
+	if err != nil || fi == nil {
+		return time.Time{}, time.Time{}, err
+	}
+	modified = fi.ModTime()
+	if started.IsZero() {
+		dir, err := pl.statFirst(ctx, storage.UploadPath(repo, id))
+		if err != nil || dir == nil {
+			return time.Time{}, time.Time{}, err
+		}
+		started = dir.ModTime()
+	}
+	return started, modified, nil
+}
+
+// planHistory returns the tag index/ entries that name a removed revision.
+func (pl *planner) planHistory(ctx context.Context, r *repoState) ([]HistoryRemoval, error) {
+	if len(r.removedRevs) == 0 {
+		return nil, nil
+	}
+	found := make([][]HistoryRemoval, len(r.tags))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, t := range r.tags {
+		g.Go(func() error {
+			var ds []storage.Digest
+			err := pl.io(gctx, func() (err error) {
+				ds, err = pl.st.ListDigests(gctx, storage.TagIndexPath(r.name, t.Name))
+				return err
+			})
+			for _, d := range ds {
+				if _, ok := r.removedRevs[d]; ok {
+					found[i] = append(found[i], HistoryRemoval{Repository: r.name, Tag: t.Name, Digest: d})
+				}
+			}
+			if errors.Is(err, storage.ErrBadDigest) {
+				pl.warnf("repository %s: tag %s: history: %v", r.name, t.Name, err)
+				return nil
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("repository %s: %w", r.name, err)
+	}
+	var out []HistoryRemoval
+	for _, f := range found {
+		out = append(out, f...)
+	}
+	return out, nil
+}

@@ -1,0 +1,150 @@
+package gc
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+// markRoots marks the repository's live set to a fixpoint: the current
+// manifest of every tag (every revision too, without DeleteUntagged);
+// then, repeatedly, referrer tags and untagged manifests whose subject is
+// live, and revisions and referrer tags within the grace period.
+func (pl *planner) markRoots(ctx context.Context, r *repoState) error {
+	referrersWait := pl.opts.DeleteUntagged && !pl.opts.KeepOrphanReferrers
+	for _, t := range r.tags {
+		if t.Digest.IsZero() {
+			continue
+		}
+		if _, ok := scan.ReferrerSubject(t.Name); ok && referrersWait {
+			r.pending = append(r.pending, t)
+			continue
+		}
+		if err := pl.mark(ctx, r, t.Digest); err != nil {
+			return err
+		}
+	}
+	if !pl.opts.DeleteUntagged {
+		for d := range r.revs {
+			if err := pl.mark(ctx, r, d); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		n := len(r.live)
+		if err := pl.markReferrers(ctx, r); err != nil {
+			return err
+		}
+		if len(r.live) == n {
+			if err := pl.markRecent(ctx, r); err != nil {
+				return err
+			}
+		}
+		if len(r.live) == n {
+			return nil
+		}
+	}
+}
+
+// markReferrers marks pending referrer tags whose subject is live, and
+// untagged revisions whose manifest names a live subject.
+func (pl *planner) markReferrers(ctx context.Context, r *repoState) error {
+	still := r.pending[:0]
+	for _, t := range r.pending {
+		subject, _ := scan.ReferrerSubject(t.Name)
+		if _, ok := r.live[subject]; !ok {
+			still = append(still, t)
+			continue
+		}
+		if err := pl.mark(ctx, r, t.Digest); err != nil {
+			return err
+		}
+	}
+	r.pending = still
+	for d := range r.revs {
+		if _, ok := r.live[d]; ok || r.bad[d] != nil {
+			continue
+		}
+		m, err := pl.manifest(ctx, d)
+		if err != nil {
+			r.bad[d] = err
+			continue
+		}
+		if m.Subject == nil {
+			continue
+		}
+		if _, ok := r.live[*m.Subject]; ok {
+			if err := pl.mark(ctx, r, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// markRecent marks untagged revisions whose link was written within the
+// grace period, and pending referrer tags pushed within it.
+func (pl *planner) markRecent(ctx context.Context, r *repoState) error {
+	still := r.pending[:0]
+	var recent []storage.Digest
+	for _, t := range r.pending {
+		if pl.opts.recent(t.Pushed) {
+			pl.keptRecent(1)
+			recent = append(recent, t.Digest)
+			continue
+		}
+		still = append(still, t)
+	}
+	r.pending = still
+	var todo []storage.Digest
+	for d := range r.revs {
+		if _, ok := r.live[d]; !ok && !r.checked[d] {
+			r.checked[d] = true
+			todo = append(todo, d)
+		}
+	}
+	fresh, err := pl.recentPaths(ctx, todo, func(d storage.Digest) []string {
+		return []string{storage.RevisionLinkPath(r.name, d), storage.RevisionPath(r.name, d)}
+	})
+	if err != nil {
+		return fmt.Errorf("repository %s: %w", r.name, err)
+	}
+	pl.keptRecent(len(fresh))
+	for _, d := range append(recent, fresh...) {
+		if err := pl.mark(ctx, r, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recentPaths returns the digests among ds whose object was modified
+// within the grace period, judged by the first of its paths that exists.
+// An object none of whose paths exists is not recent.
+func (pl *planner) recentPaths(ctx context.Context, ds []storage.Digest, paths func(storage.Digest) []string) ([]storage.Digest, error) {
+	recent := make([]bool, len(ds))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, d := range ds {
+		g.Go(func() error {
+			fi, err := pl.statFirst(gctx, paths(d)...)
+			if err == nil && fi != nil {
+				recent[i] = pl.opts.recent(fi.ModTime())
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []storage.Digest
+	for i, d := range ds {
+		if recent[i] {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
