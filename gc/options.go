@@ -38,6 +38,10 @@ type Options struct {
 	Now time.Time
 	// Log receives debug and warning records (discarded when nil).
 	Log *slog.Logger
+	// IgnoreTag, when set, makes NewPlan plan as if the tags for which it
+	// returns true were already removed (prune --dry-run predicts the gc
+	// that follows its tag removals). Execute does not use it.
+	IgnoreTag func(repository, tag string) bool
 	// Removed, when set, is called by Execute for every object it
 	// removed: the phase and the object's name ("repo@sha256:...", ...).
 	Removed func(Phase, string)

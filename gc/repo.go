@@ -3,6 +3,7 @@ package gc
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/regprune/regprune/scan"
@@ -55,6 +56,9 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if pl.opts.IgnoreTag != nil {
+		tagNames = slices.DeleteFunc(tagNames, func(t string) bool { return pl.opts.IgnoreTag(repo, t) })
 	}
 	r.revs = make(digestSet, len(revs))
 	for _, d := range revs {
