@@ -1,0 +1,439 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/regprune/regprune/internal/metrics"
+	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/storage"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
+)
+
+func init() { commands = append(commands, tagCommand()) }
+
+func tagCommand() *cli.Command {
+	jobs := &cli.IntFlag{Name: "jobs", Value: storage.DefaultJobs, Usage: "parallel storage operations"}
+	return &cli.Command{
+		Name:  "tag",
+		Usage: "list or remove tags",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "ls",
+				Usage:     "list tags: repository, tag, digest, kind, push time, age, size (read-only)",
+				ArgsUsage: "[REPO...]",
+				Description: "REPO is a repository name or a shell-style glob (* and ? do not cross /). Without REPO, every\n" +
+					"repository. A REPO matching no repository is an error (exit 1); a malformed one a usage error (exit 2).\n" +
+					"Push time is the modification time of the tag's current link; size counts the manifest and its blobs,\n" +
+					"and for an index its children's too, each blob once. Takes no lock and writes nothing.",
+				Flags:  []cli.Flag{jobs},
+				Action: runTagLs,
+			},
+			{
+				Name:      "rm",
+				Usage:     "remove tags (only the tags: manifests and blobs stay for gc)",
+				ArgsUsage: "REF...",
+				Description: "REF is repository:tag; either side may be a shell-style glob ('team/*:pr-*', 'i*:T?2').\n" +
+					"Every REF is resolved before anything is removed. A malformed REF (outside the reference grammar,\n" +
+					"'..', absolute, '_' components) is a usage error (exit 2); an unknown repository or tag, or a glob\n" +
+					"matching nothing, exits 1. Either way nothing is removed. Removes _manifests/tags/<tag> only.\n" +
+					"Takes the lock (exit 3 when another regprune holds it); --dry-run takes no lock and writes nothing.",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be removed; change nothing"},
+					jobs,
+				},
+				Action: runTagRm,
+			},
+		},
+	}
+}
+
+// tagRow is one line of tag ls.
+type tagRow struct {
+	Repository string    `json:"repository"`
+	Tag        string    `json:"tag"`
+	Digest     string    `json:"digest"` // empty when the current link is missing or bad
+	MediaType  string    `json:"media_type"`
+	Kind       string    `json:"kind"`
+	Pushed     time.Time `json:"pushed,omitzero"`
+	Size       int64     `json:"size"`            // manifests and blobs a pull fetches, each once
+	Error      string    `json:"error,omitempty"` // what could not be read
+}
+
+func runTagLs(c *cli.Context) error {
+	for _, p := range c.Args().Slice() {
+		if err := scan.CheckRepositoryPattern(p); err != nil {
+			return fmt.Errorf("%w: REPO %q: %w", storage.ErrUsage, p, err)
+		}
+	}
+	e, err := open(c)
+	if err != nil {
+		return err
+	}
+	jobs := max(c.Int("jobs"), 1)
+	repos, err := selectRepositories(c.Context, e.st, c.Args().Slice(), jobs)
+	if err != nil {
+		return err
+	}
+	tags, err := listTags(c.Context, e.st, repos, jobs)
+	if err != nil {
+		return err
+	}
+	rows, err := tagRows(c.Context, e.st, tags, jobs)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(rows)
+	}
+	return printTagRows(e, rows, time.Now(), len(repos))
+}
+
+// selectRepositories lists the repositories matched by patterns (all of
+// them without patterns). A pattern matching none is an error naming it.
+func selectRepositories(ctx context.Context, st *storage.Storage, patterns []string, jobs int) ([]string, error) {
+	all, err := st.Repositories(ctx, jobs)
+	if err != nil || len(patterns) == 0 {
+		return all, err
+	}
+	hit := make(map[string]bool)
+	for _, p := range patterns {
+		m := scan.MatchRepositories(p, all)
+		if len(m) == 0 {
+			if scan.IsGlob(p) {
+				return nil, fmt.Errorf("REPO %q: %w: no repository matches", p, storage.ErrNoMatch)
+			}
+			return nil, fmt.Errorf("REPO %q: %w: no such repository", p, storage.ErrNotFound)
+		}
+		for _, r := range m {
+			hit[r] = true
+		}
+	}
+	var out []string
+	for _, r := range all {
+		if hit[r] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// listTags lists the tag names of repos, at most jobs repositories at a
+// time, as repository -> tags.
+func listTags(ctx context.Context, st *storage.Storage, repos []string, jobs int) (map[string][]string, error) {
+	lists := make([][]string, len(repos))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for i, r := range repos {
+		g.Go(func() (err error) {
+			lists[i], err = st.ListTags(gctx, r)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(repos))
+	for i, r := range repos {
+		out[r] = lists[i]
+	}
+	return out, nil
+}
+
+// tagRows reads every tag's link, push time and manifests, at most jobs
+// tags at a time. A missing or bad link or manifest is shown in its row.
+func tagRows(ctx context.Context, st *storage.Storage, tags map[string][]string, jobs int) ([]tagRow, error) {
+	var names []scan.TagName
+	for _, r := range slices.Sorted(maps.Keys(tags)) {
+		for _, t := range tags[r] {
+			names = append(names, scan.TagName{Repository: r, Tag: t})
+		}
+	}
+	rows := make([]tagRow, len(names))
+	mans := scan.NewManifests(st)
+	err := eachTag(ctx, st, names, jobs, func(ctx context.Context, i int, t scan.Tag) {
+		rows[i] = tagRowOf(ctx, mans, t)
+	})
+	return rows, err
+}
+
+// eachTag reads the tags names, at most jobs at a time, and hands each to
+// fn with its index in names.
+func eachTag(ctx context.Context, st *storage.Storage, names []scan.TagName, jobs int, fn func(context.Context, int, scan.Tag)) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for i, n := range names {
+		g.Go(func() error {
+			t, err := scan.ReadTag(gctx, st, n.Repository, n.Tag)
+			if err != nil {
+				return fmt.Errorf("tag %s: %w", n, err)
+			}
+			fn(gctx, i, t)
+			return gctx.Err()
+		})
+	}
+	return g.Wait()
+}
+
+func tagRowOf(ctx context.Context, mans *scan.Manifests, t scan.Tag) tagRow {
+	row := tagRow{Repository: t.Repository, Tag: t.Name, Kind: "-", Pushed: t.Pushed.UTC()}
+	if t.LinkErr != nil {
+		row.Error = "current link: " + t.LinkErr.Error()
+		return row
+	}
+	row.Digest = t.Digest.String()
+	m, _, err := mans.Get(ctx, t.Digest)
+	if err != nil {
+		row.Error = err.Error()
+		return row
+	}
+	row.MediaType, row.Kind = m.MediaType, string(m.Kind)
+	row.Size, err = pullSize(ctx, mans, t.Digest)
+	if err != nil {
+		row.Error = err.Error()
+	}
+	return row
+}
+
+// pullSize is what a pull of manifest d fetches: the manifest, its blobs
+// (sizes from their descriptors), and for an index its children at any
+// depth, each digest counted once. On a missing or bad child it still sums
+// what it can read and returns the first error.
+func pullSize(ctx context.Context, mans *scan.Manifests, d storage.Digest) (int64, error) {
+	seen := make(map[storage.Digest]bool)
+	var (
+		size  int64
+		first error
+		walk  func(storage.Digest)
+	)
+	walk = func(d storage.Digest) {
+		if seen[d] {
+			return
+		}
+		seen[d] = true
+		m, n, err := mans.Get(ctx, d)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			return
+		}
+		size += n
+		for _, b := range m.Blobs {
+			if !seen[b.Digest] {
+				seen[b.Digest] = true
+				size += b.Size
+			}
+		}
+		for _, ch := range m.Children {
+			walk(ch.Digest)
+		}
+	}
+	walk(d)
+	return size, first
+}
+
+func printTagRows(e *env, rows []tagRow, now time.Time, repos int) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	if len(rows) > 0 {
+		fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tKIND\tPUSHED\tAGE\tSIZE\tNOTE")
+	}
+	for _, r := range rows {
+		digest, pushed, age, size := "-", "-", "-", "-"
+		if r.Digest != "" {
+			digest = r.Digest[:len("sha256:")+12]
+		}
+		if !r.Pushed.IsZero() {
+			pushed, age = r.Pushed.Format(time.RFC3339), humanAge(now.Sub(r.Pushed))
+		}
+		if r.Kind != "-" {
+			size = iecBytes(r.Size)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Repository, r.Tag, digest, r.Kind, pushed, age, size, r.Error)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(e.stdout, "%s in %s\n", plural(len(rows), "tag"), plural(repos, "repository"))
+	return err
+}
+
+// plural is "1 tag", "2 tags", "3 repositories".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	if s, ok := strings.CutSuffix(noun, "y"); ok {
+		return fmt.Sprintf("%d %sies", n, s)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// removedTag is one tag tag rm removed (or would remove).
+type removedTag struct {
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+	Digest     string `json:"digest"` // empty when the tag had no valid current link
+}
+
+// tagRmResult is tag rm's --json document.
+type tagRmResult struct {
+	DryRun  bool         `json:"dry_run"`
+	Removed []removedTag `json:"removed"`
+}
+
+func runTagRm(c *cli.Context) error {
+	refs := c.Args().Slice()
+	if len(refs) == 0 {
+		return usagef("tag rm: give at least one REF (repository:tag)")
+	}
+	if err := checkRefs(refs); err != nil {
+		return err
+	}
+	e, err := open(c)
+	if err != nil {
+		return err
+	}
+	jobs := max(c.Int("jobs"), 1)
+	targets, err := resolveTags(c.Context, e.st, refs, jobs)
+	if err != nil {
+		return err
+	}
+	res := tagRmResult{DryRun: c.Bool("dry-run"), Removed: targets}
+	if res.DryRun {
+		e.stats.DryRun()
+	} else if res.Removed, err = removeTags(c.Context, e, targets, jobs); err != nil {
+		_ = printRemoved(e, res)
+		return err
+	}
+	e.stats.Removed(metrics.Removed{Tags: len(res.Removed)}, 0)
+	return printRemoved(e, res)
+}
+
+// checkRefs checks every REF's form before the storage is even opened:
+// any malformed REF is a usage error naming it.
+func checkRefs(refs []string) error {
+	var errs []error
+	for _, r := range refs {
+		if _, _, err := scan.ParseRef(r); err != nil {
+			errs = append(errs, fmt.Errorf("REF %q: %w", r, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", storage.ErrUsage, errors.Join(errs...))
+	}
+	return nil
+}
+
+// resolveTags resolves refs against the storage and reads each tag's
+// current digest. It reads only the tags of repositories some REF names.
+func resolveTags(ctx context.Context, st *storage.Storage, refs []string, jobs int) ([]removedTag, error) {
+	all, err := st.Repositories(ctx, jobs)
+	if err != nil {
+		return nil, err
+	}
+	var wanted []string
+	for _, r := range all {
+		for _, ref := range refs {
+			if rg, _, err := scan.ParseRef(ref); err == nil && len(scan.MatchRepositories(rg, []string{r})) > 0 {
+				wanted = append(wanted, r)
+				break
+			}
+		}
+	}
+	tags, err := listTags(ctx, st, wanted, jobs)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range all {
+		if _, ok := tags[r]; !ok {
+			tags[r] = nil
+		}
+	}
+	names, err := scan.ResolveRefs(refs, tags)
+	if err != nil {
+		return nil, err
+	}
+	return readDigests(ctx, st, names, jobs)
+}
+
+func readDigests(ctx context.Context, st *storage.Storage, names []scan.TagName, jobs int) ([]removedTag, error) {
+	out := make([]removedTag, len(names))
+	err := eachTag(ctx, st, names, jobs, func(_ context.Context, i int, t scan.Tag) {
+		out[i] = removedTag{Repository: t.Repository, Tag: t.Name}
+		if t.LinkErr == nil {
+			out[i].Digest = t.Digest.String()
+		}
+	})
+	return out, err
+}
+
+// removeTags takes the lock and removes each tag's directory, at most jobs
+// at a time. It returns the tags actually removed, also on error.
+func removeTags(ctx context.Context, e *env, targets []removedTag, jobs int) ([]removedTag, error) {
+	lk, err := e.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer lk.Unlock()
+	done := make([]bool, len(targets))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for i, t := range targets {
+		g.Go(func() error {
+			if err := e.st.DeleteTag(gctx, t.Repository, t.Tag); err != nil {
+				return err
+			}
+			done[i] = true
+			return nil
+		})
+	}
+	err = g.Wait()
+	var removed []removedTag
+	for i, t := range targets {
+		if done[i] {
+			removed = append(removed, t)
+		}
+	}
+	if err != nil {
+		return removed, fmt.Errorf("removed %d of %d tags: %w", len(removed), len(targets), err)
+	}
+	return removed, nil
+}
+
+func printRemoved(e *env, res tagRmResult) error {
+	if res.Removed == nil {
+		res.Removed = []removedTag{}
+	}
+	if e.json {
+		return e.printJSON(res)
+	}
+	verb := "removed"
+	if res.DryRun {
+		verb = "would remove"
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	repos := make(map[string]bool)
+	for _, t := range res.Removed {
+		fmt.Fprintf(tw, "%s\t%s:%s\t%s\n", verb, t.Repository, t.Tag, dashIfEmpty(t.Digest))
+		repos[t.Repository] = true
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	sum := fmt.Sprintf("%s %s from %s", verb, plural(len(res.Removed), "tag"), plural(len(repos), "repository"))
+	if res.DryRun {
+		sum = "dry run: " + sum + "; nothing changed"
+	} else {
+		sum += "; manifests and blobs stay until gc"
+	}
+	_, err := fmt.Fprintln(e.stdout, sum)
+	return err
+}
