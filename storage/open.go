@@ -61,6 +61,9 @@ func Open(ctx context.Context, loc Location) (*Storage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
 	}
+	if typ == "s3" || typ == "s3aws" {
+		d = prefixSafeDelete{d}
+	}
 	d = wrapDriverForTest(ctx, d)
 	s := &Storage{Driver: d, Type: typ, Location: loc}
 	if typ == "filesystem" {

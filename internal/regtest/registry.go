@@ -83,11 +83,20 @@ type Registry struct {
 // Start serves a registry on root until the test ends.
 func Start(t testing.TB, root string) *Registry {
 	t.Helper()
+	r := serve(t, "filesystem", configuration.Parameters{"rootdirectory": root})
+	r.Root = root
+	return r
+}
+
+// serve serves a registry on the storage driver typ with params until the
+// test ends: delete enabled, upload purging off, no blob descriptor cache.
+func serve(t testing.TB, typ string, params configuration.Parameters) *Registry {
+	t.Helper()
 	logrus.SetOutput(io.Discard)
 	cfg := &configuration.Configuration{
 		Storage: configuration.Storage{
-			"filesystem": configuration.Parameters{"rootdirectory": root},
-			"delete":     configuration.Parameters{"enabled": true},
+			typ:      params,
+			"delete": configuration.Parameters{"enabled": true},
 			"maintenance": configuration.Parameters{
 				"uploadpurging": map[interface{}]interface{}{"enabled": false},
 			},
@@ -99,5 +108,5 @@ func Start(t testing.TB, root string) *Registry {
 	app := handlers.NewApp(context.Background(), cfg)
 	srv := httptest.NewServer(app)
 	t.Cleanup(srv.Close)
-	return &Registry{Root: root, Host: strings.TrimPrefix(srv.URL, "http://"), server: srv}
+	return &Registry{Host: strings.TrimPrefix(srv.URL, "http://"), server: srv}
 }

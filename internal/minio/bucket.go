@@ -1,0 +1,75 @@
+package minio
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/credentials"
+	"github.com/aws/aws-sdk-go/aws/session"
+	"github.com/aws/aws-sdk-go/service/s3"
+)
+
+var buckets atomic.Int64
+
+// Client is an S3 client for the server (bucket set-up, direct reads).
+func (s *Server) Client(t testing.TB) *s3.S3 {
+	t.Helper()
+	sess, err := session.NewSession(aws.NewConfig().
+		WithEndpoint(s.Endpoint).WithRegion(Region).WithS3ForcePathStyle(true).WithDisableSSL(true).
+		WithCredentials(credentials.NewStaticCredentials(AccessKey, SecretKey, "")))
+	if err != nil {
+		t.Fatalf("minio: session: %v", err)
+	}
+	return s3.New(sess)
+}
+
+// NewBucket creates an empty bucket with a name of its own.
+func (s *Server) NewBucket(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("regprune-%d-%d", os.Getpid(), buckets.Add(1))
+	c, cancel := ctx(t)
+	defer cancel()
+	if _, err := s.Client(t).CreateBucketWithContext(c, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("minio: create bucket %s: %v", name, err)
+	}
+	return name
+}
+
+// Params are distribution's s3 driver parameters for bucket.
+func (s *Server) Params(bucket string) map[string]interface{} {
+	return map[string]interface{}{
+		"accesskey":      AccessKey,
+		"secretkey":      SecretKey,
+		"region":         Region,
+		"regionendpoint": s.Endpoint,
+		"bucket":         bucket,
+		"secure":         false,
+		"v4auth":         true,
+	}
+}
+
+// ConfigYAML is a registry config.yml whose storage is bucket.
+func (s *Server) ConfigYAML(bucket string) string {
+	var b strings.Builder
+	b.WriteString("version: 0.1\nstorage:\n  s3:\n")
+	for _, k := range []string{"accesskey", "secretkey", "region", "regionendpoint", "bucket", "secure", "v4auth"} {
+		fmt.Fprintf(&b, "    %s: %v\n", k, s.Params(bucket)[k])
+	}
+	b.WriteString("  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:5000\n")
+	return b.String()
+}
+
+// WriteConfig writes ConfigYAML(bucket) into dir and returns its path.
+func (s *Server) WriteConfig(t testing.TB, dir, bucket string) string {
+	t.Helper()
+	p := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(p, []byte(s.ConfigYAML(bucket)), 0o644); err != nil {
+		t.Fatalf("minio: %v", err)
+	}
+	return p
+}
