@@ -124,3 +124,9 @@ func walkAll(t testing.TB, root string, f func(string)) {
 		f(p)
 	}
 }
+
+func gcOpts(deleteUntagged bool) gc.Options {
+	o := untagged()
+	o.DeleteUntagged = deleteUntagged
+	return o
+}

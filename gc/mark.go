@@ -15,15 +15,15 @@ import (
 // that exists but cannot be read or interpreted is an error (fail closed).
 func (pl *planner) mark(ctx context.Context, r *repoState, d storage.Digest) error {
 	stack := []storage.Digest{d}
-	for len(stack) > 0 {
+	for root := true; len(stack) > 0; root = false {
 		d := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if _, ok := r.live[d]; ok {
 			continue
 		}
 		r.live[d] = struct{}{}
-		if _, ok := r.revs[d]; !ok {
-			pl.warnf("repository %s: manifest %s has no revision link in this repository; gc follows it anyway", r.name, d)
+		if err := pl.checkRevision(ctx, r, d, root); err != nil {
+			return err
 		}
 		m, err := pl.manifest(ctx, d)
 		switch {
@@ -61,4 +61,23 @@ func (pl *planner) statFirst(ctx context.Context, paths ...string) (fi driver.Fi
 		}
 	}
 	return nil, nil
+}
+
+// checkRevision warns when manifest d, reached in repository r, has no
+// revision link there (gc follows it anyway and keeps what it references:
+// the registry's DELETE removes the link and leaves the directory). Roots
+// come from directory names; children of indexes are checked with a Stat
+// of their link, which is all that pulls by digest need.
+func (pl *planner) checkRevision(ctx context.Context, r *repoState, d storage.Digest, root bool) error {
+	if _, ok := r.revs[d]; ok && root {
+		return nil
+	}
+	fi, err := pl.statFirst(ctx, storage.RevisionLinkPath(r.name, d))
+	if err != nil {
+		return fmt.Errorf("repository %s: %w", r.name, err)
+	}
+	if fi == nil {
+		pl.warnf("repository %s: manifest %s has no revision link in this repository; gc follows it anyway", r.name, d)
+	}
+	return nil
 }
