@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/regprune/regprune/storage"
@@ -18,6 +19,8 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Usage: "the registry's config.yml; REGISTRY_* overrides apply as in the registry", EnvVars: []string{"REGPRUNE_CONFIG"}},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON document on stdout", EnvVars: []string{"REGPRUNE_JSON"}},
 		&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for the lock held by another regprune (0: fail at once)", EnvVars: []string{"REGPRUNE_LOCK_TIMEOUT"}},
+		&cli.DurationFlag{Name: "lock-stale", Value: storage.DefaultLockStale, Usage: "object storage (S3): a lock object not refreshed for `DUR` was left by a dead run and is taken over", EnvVars: []string{"REGPRUNE_LOCK_STALE"}},
+		&cli.BoolFlag{Name: "force-unlock", Usage: "object storage (S3): remove the lock object of another run first (only when that run is known to be dead)", EnvVars: []string{"REGPRUNE_FORCE_UNLOCK"}},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "name every object removed", EnvVars: []string{"REGPRUNE_VERBOSE"}},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no informational messages on stderr", EnvVars: []string{"REGPRUNE_QUIET"}},
 		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error", EnvVars: []string{"REGPRUNE_LOG_LEVEL"}},
@@ -67,9 +70,16 @@ func open(c *cli.Context) (*env, error) {
 	return e, nil
 }
 
-// lock takes the exclusive lock for a changing command.
+// lock takes the exclusive lock for a changing command: flock on the
+// filesystem, the lock object on S3 and other drivers.
 func (e *env) lock() (*storage.Lock, error) {
-	return e.st.Lock(e.c.Context, e.c.Duration("lock-timeout"))
+	return e.st.LockWith(e.c.Context, storage.LockOptions{
+		Wait:        e.c.Duration("lock-timeout"),
+		Stale:       e.c.Duration("lock-stale"),
+		ForceUnlock: e.c.Bool("force-unlock"),
+		Command:     strings.TrimSpace("regprune " + e.c.Command.FullName() + " " + strings.Join(e.c.Args().Slice(), " ")),
+		Warn:        func(msg string) { fmt.Fprintf(e.stderr, "regprune: %s\n", msg) },
+	})
 }
 
 // printJSON writes v as one indented JSON document on stdout.
