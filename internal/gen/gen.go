@@ -15,8 +15,8 @@
 // share of tags, HistoryDepth older pushes of the same tag (their manifests
 // stay in the tag's index/ history, untagged); for a share of tags, the tag
 // deleted afterwards (its manifests left untagged, as the v3 API's tag
-// DELETE leaves them). Images may start with a layer from a pool of base
-// layers shared by all repositories. Orphan blobs are blob data no
+// DELETE leaves them). The images of a repository start with one base
+// layer drawn from a pool shared by all repositories. Orphan blobs are blob data no
 // repository links to. Every object carries a modification time in the
 // past (Age before Now), except a RecentShare of pushes made "now".
 package gen

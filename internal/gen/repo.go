@@ -11,8 +11,10 @@ type repoGen struct {
 	c    Config
 	w    *writer
 	name string
-	base []layer
+	base []layer // the shared pool
 	rng  *rand.Rand
+
+	baseLayer *layer // this repository's base layer, from the pool
 
 	layerLinks map[digest]bool
 	revisions  map[digest]bool
@@ -35,6 +37,9 @@ func tagName(j int) string { return fmt.Sprintf("v1.%d.%d", j/10, j%10) }
 
 func (rg *repoGen) run() error {
 	rg.layerLinks, rg.revisions = map[digest]bool{}, map[digest]bool{}
+	if len(rg.base) > 0 {
+		rg.baseLayer = &rg.base[rg.rng.IntN(len(rg.base))]
+	}
 	c := rg.c
 	for j := range c.TagsPerRepository {
 		tag := tagName(j)
@@ -121,12 +126,17 @@ func (rg *repoGen) push(label string, isIndex, oci bool, when time.Time) (pushed
 	return p, rg.writeManifest(&p, ix, when)
 }
 
-// image draws an image's layers: a base layer from the shared pool (when
-// there is one), then fresh random layers.
+// image draws an image's layers: the repository's base layer (when there
+// is a pool), then fresh random layers. One base per repository, as images
+// of one repository usually share their base: then a repository with a
+// live tag keeps its base layer link whatever else it untags, and the
+// outcome of a collector does not depend on the order it visits
+// repositories in (upstream's single mark set keeps a layer link another
+// repository marked first).
 func (rg *repoGen) image(label string, pf platform, oci bool) (image, error) {
 	layers := make([]layer, 0, rg.c.LayersPerImage)
-	if len(rg.base) > 0 {
-		layers = append(layers, rg.base[rg.rng.IntN(len(rg.base))])
+	if rg.baseLayer != nil {
+		layers = append(layers, *rg.baseLayer)
 	}
 	for len(layers) < rg.c.LayersPerImage {
 		l, err := newLayer(rg.rng, rg.c.LayerSize)
