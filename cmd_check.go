@@ -112,7 +112,7 @@ func reposByGlob(ctx context.Context, e *env, globs []string, jobs int) ([]strin
 	for _, r := range all {
 		hit := false
 		for _, g := range globs {
-			if repoGlobMatch(g, r) {
+			if scan.MatchGlob(g, r) {
 				hit, matched[g] = true, true
 			}
 		}
@@ -126,13 +126,6 @@ func reposByGlob(ctx context.Context, e *env, globs []string, jobs int) ([]strin
 		}
 	}
 	return out, nil
-}
-
-// repoGlobMatch is the --repo match: path.Match semantics (* and ? do not
-// cross /), as scan.MatchGlob specifies.
-func repoGlobMatch(glob, name string) bool {
-	ok, err := path.Match(glob, name)
-	return err == nil && ok
 }
 
 // progressBars gives scan a progress display on stderr when it is a

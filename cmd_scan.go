@@ -3,15 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/regprune/regprune/gc"
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
 )
 
 func init() { commands = append(commands, scanCommand()) }
@@ -38,6 +41,9 @@ type scanReport struct {
 	*scan.Inventory
 	Grace   string    `json:"grace"`
 	Scanned time.Time `json:"scanned_at"`
+	// GCRefuses says why gc would refuse to run (a manifest it must follow
+	// cannot be interpreted): reclaimable bytes are then unknown, not 0.
+	GCRefuses string `json:"gc_refuses,omitempty"`
 }
 
 func runScan(c *cli.Context) error {
@@ -58,22 +64,34 @@ func runScan(c *cli.Context) error {
 		return err
 	}
 	now := time.Now()
-	inv, err := scan.Take(c.Context, e.st, scan.InventoryOptions{Jobs: jobs, Progress: progressBars(e)})
-	if err != nil {
+	rep := scanReport{Grace: scan.FormatAge(grace), Scanned: now.UTC()}
+	var freed []scan.Reclaim
+	g, gctx := errgroup.WithContext(c.Context)
+	g.Go(func() (err error) {
+		rep.Inventory, err = scan.Take(gctx, e.st, scan.InventoryOptions{Jobs: jobs, Progress: progressBars(e)})
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		freed, err = gcReclaim(gctx, e, grace, jobs, now)
+		if errors.Is(err, storage.ErrBadManifest) {
+			rep.GCRefuses = err.Error() // gc would stop before deleting anything
+			return nil
+		}
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	freed, err := gcReclaim(c.Context, e, grace, jobs, now)
-	if err != nil {
-		return err
-	}
+	inv := rep.Inventory
 	inv.Attribute(freed)
 	if shown != nil {
 		keepRepositories(inv, shown)
 	}
 	if e.json {
-		return e.printJSON(scanReport{Inventory: inv, Grace: scan.FormatAge(grace), Scanned: now.UTC()})
+		return e.printJSON(rep)
 	}
-	return printInventory(e.stdout, inv, grace, now)
+	return printInventory(e.stdout, &rep, grace, now)
 }
 
 // keepRepositories drops the rows (and upload sessions) of repositories
@@ -99,7 +117,8 @@ func keepRepositories(inv *scan.Inventory, names []string) {
 	inv.Uploads = ups
 }
 
-func printInventory(w io.Writer, inv *scan.Inventory, grace time.Duration, now time.Time) error {
+func printInventory(w io.Writer, rep *scanReport, grace time.Duration, now time.Time) error {
+	inv := rep.Inventory
 	t := inv.Totals
 	total := fmt.Sprintf("registry (%d repositories)", t.Repositories)
 	width := len(total)
@@ -122,8 +141,12 @@ func printInventory(w io.Writer, inv *scan.Inventory, grace time.Duration, now t
 	for _, line := range strings.SplitAfter(table.String(), "\n") {
 		io.WriteString(w, strings.TrimPrefix(line, "  ")) // AlignRight pads the first column too
 	}
-	fmt.Fprintf(w, "\ngc --delete-untagged --grace %s would free %s: %s held by single repositories, %s shared by several, %s of orphan blobs\n",
-		scan.FormatAge(grace), iecBytes(t.Reclaimable), iecBytes(t.ReclaimableOnly), iecBytes(t.ReclaimableShared), iecBytes(t.ReclaimableOrphans))
+	if rep.GCRefuses != "" {
+		fmt.Fprintf(w, "\ngc --delete-untagged would refuse to run (GC FREES is unknown): %s; see regprune check\n", rep.GCRefuses)
+	} else {
+		fmt.Fprintf(w, "\ngc --delete-untagged --grace %s would free %s: %s held by single repositories, %s shared by several, %s of orphan blobs\n",
+			scan.FormatAge(grace), iecBytes(t.Reclaimable), iecBytes(t.ReclaimableOnly), iecBytes(t.ReclaimableShared), iecBytes(t.ReclaimableOrphans))
+	}
 	fmt.Fprintf(w, "blob store: %d blobs, %s referenced; %d orphan blobs (%s) in no repository's layer links or revisions\n",
 		t.Blobs, iecBytes(t.Referenced), t.OrphanBlobs, iecBytes(t.OrphanBytes))
 	fmt.Fprintf(w, "upload sessions: %d\n", t.Uploads)
@@ -150,13 +173,24 @@ func iecBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// gcReclaim asks gc's planner what gc --delete-untagged would remove and
+// gcReclaim asks gc's own planner what gc --delete-untagged would remove
+// (the same code a real run executes, so the prediction is exact) and
 // turns its blobs into scan's attribution input.
 func gcReclaim(ctx context.Context, e *env, grace time.Duration, jobs int, now time.Time) ([]scan.Reclaim, error) {
-	_ = ctx
-	_ = e
-	_ = grace
-	_ = jobs
-	_ = now
-	return nil, nil // gc lands next; until then scan predicts nothing
+	plan, err := gc.NewPlan(ctx, e.st, gc.Options{
+		DeleteUntagged:   true,
+		Grace:            grace,
+		UploadsOlderThan: gc.DefaultUploadsOlderThan,
+		Jobs:             jobs,
+		Now:              now,
+		Log:              e.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]scan.Reclaim, len(plan.Blobs))
+	for i, b := range plan.Blobs {
+		out[i] = scan.Reclaim{Size: b.Size, Repositories: b.Repositories}
+	}
+	return out, nil
 }
