@@ -1,8 +1,10 @@
 package main
 
 import (
+	"log/slog"
 	"time"
 
+	"github.com/regprune/regprune/gc"
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
@@ -48,4 +50,12 @@ func readGCFlags(c *cli.Context) (gcFlagValues, error) {
 		return v, usagef("--jobs %d: want 1 or more", v.Jobs)
 	}
 	return v, nil
+}
+
+// options are the gc options of the flags.
+func (v gcFlagValues) options(deleteUntagged bool, log *slog.Logger) gc.Options {
+	return gc.Options{
+		DeleteUntagged: deleteUntagged, Grace: v.Grace, UploadsOlderThan: v.UploadsOlderThan,
+		KeepOrphanReferrers: v.KeepOrphanReferrers, Jobs: v.Jobs, Log: log,
+	}
 }

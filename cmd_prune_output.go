@@ -126,12 +126,13 @@ func printRemovedTable(w io.Writer, ds []scan.Decision, dryRun bool) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	head := "REMOVED"
+	head := "tags removed:"
 	if dryRun {
-		head = "WOULD REMOVE"
+		head = "tags to remove (dry run):"
 	}
-	fmt.Fprintf(tw, "%s\tTAG\tPUSHED\tRULE\tREASON\n", head)
+	fmt.Fprintln(w, head)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPOSITORY\tTAG\tPUSHED\tRULE\tREASON")
 	for _, d := range ds {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Tag.Repository, d.Tag.Name,
 			d.Tag.Pushed.UTC().Format(time.RFC3339), d.Rule, d.Reason)

@@ -70,7 +70,7 @@ func TestPruneKeepLastWithOlderThan(t *testing.T) {
 		"app:t1": 50 * pruneDay, "app:t2": 40 * pruneDay, "app:t3": 30 * pruneDay, "app:t4": 20 * pruneDay, "app:t5": 10 * pruneDay,
 		"old:o1": 100 * pruneDay, "old:o2": 200 * pruneDay,
 	})
-	out := mustRun(t, 0, "--root", root, "-v", "prune", "--keep-last", "1", "--older-than", "25d", "--no-gc")
+	out := mustRun(t, 0, "--root", root, "-v", "prune", "--keep-last", "1", "--older-than", "25d", "--grace", "0")
 	// t5 is the newest; t4 is younger than 25 days; o1 is old but the newest of its repository.
 	assertPrunedTags(t, r, map[string][]string{"app": {"t4", "t5"}, "old": {"o1"}})
 	for _, want := range []string{"app: 2 kept, 3 removed", "  kept: t4 t5", "  removed: t1 t2 t3", "old: 1 kept, 1 removed",
@@ -101,7 +101,7 @@ func TestPruneNestedRepositories(t *testing.T) {
 	// a/* matches a/b and a/d, neither a nor a/b/c.
 	mustRun(t, 0, "--root", root, "prune", "--repo", "a/*", "--older-than", "30d", "--no-gc")
 	assertPrunedTags(t, r, map[string][]string{"a": {"x"}, "a/b/c": {"x"}, "a/d": {"x"}})
-	mustRun(t, 0, "--root", root, "prune", "--repo", "a", "--older-than", "30d", "--no-gc")
+	mustRun(t, 0, "--root", root, "prune", "--repo", "a", "--older-than", "30d", "--grace", "0")
 	assertPrunedTags(t, r, map[string][]string{"a/b/c": {"x"}, "a/d": {"x"}})
 }
 
@@ -143,9 +143,11 @@ func TestPruneDryRun(t *testing.T) {
 	t.Parallel()
 	r, root := pruneRegistry(t, map[string]time.Duration{"app:old": 40 * pruneDay, "app:new": time.Hour})
 	before := regtest.Snapshot(t, root)
-	out := mustRun(t, 0, "--root", root, "prune", "--dry-run", "--older-than", "30d", "--no-gc")
-	for _, want := range []string{"WOULD REMOVE", "app  ", "old", "flags", "pushed 40d ago, older than 30d",
-		time.Now().Add(-40 * pruneDay).UTC().Format("2006-01-02T"), "app: 1 kept, 1 to remove", "1 tags would be removed (dry run)"} {
+	out := mustRun(t, 0, "--root", root, "prune", "--dry-run", "--older-than", "30d", "--grace", "0")
+	t.Logf("dry run:\n%s", out.Stdout)
+	for _, want := range []string{"tags to remove (dry run):\nREPOSITORY", "app  ", "old", "flags", "pushed 40d ago, older than 30d",
+		time.Now().Add(-40 * pruneDay).UTC().Format("2006-01-02T"), "app: 1 kept, 1 to remove", "1 tags would be removed (dry run)",
+		"gc: would remove (dry run) 1 manifests"} {
 		if !strings.Contains(out.Stdout, want) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, out.Stdout)
 		}
@@ -231,4 +233,68 @@ func TestPruneRefusesAndChangesNothing(t *testing.T) {
 	}
 	regtest.AssertUnchanged(t, root, before)
 	assertPrunedTags(t, r, map[string][]string{"app": {"v1", "v2"}})
+}
+
+// pruneGCJSON is the part of prune's --json output the gc tests read.
+type pruneGCJSON struct {
+	DryRun      bool                               `json:"dry_run"`
+	RemovedTags []struct{ Repository, Tag string } `json:"removed_tags"`
+	GC          *struct {
+		DryRun     bool           `json:"dry_run"`
+		FreedBytes int64          `json:"freed_bytes"`
+		Removed    map[string]int `json:"removed"`
+	} `json:"gc"`
+}
+
+func runPruneJSON(t *testing.T, args ...string) pruneGCJSON {
+	t.Helper()
+	out := mustRun(t, 0, args...)
+	var doc pruneGCJSON
+	if err := json.Unmarshal([]byte(out.Stdout), &doc); err != nil || doc.GC == nil {
+		t.Fatalf("--json: %v\n%s", err, out.Stdout)
+	}
+	return doc
+}
+
+// TestPruneThenGC: the removed tags' unique data leaves the disk, shared
+// layers, multi-platform children and the remaining images stay whole,
+// orphaned referrer tags go with their subject, and the dry run predicts
+// the real run exactly.
+func TestPruneThenGC(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	r := regtest.Start(t, root)
+	shared := regtest.RandomLayer(t, 256)
+	old := r.PushImage(t, "app:old", regtest.WithSharedLayers(shared))
+	r.PushImage(t, "app:new", regtest.WithSharedLayers(shared))
+	r.PushIndex(t, "app:multi",
+		regtest.NewImage(t, regtest.WithPlatform("linux", "amd64")), regtest.NewImage(t, regtest.WithPlatform("linux", "arm64")))
+	r.PushCosignSignature(t, "app", regtest.DigestOf(t, old))
+	now := time.Now()
+	regtest.SetPushed(t, root, "app", "old", now.Add(-40*pruneDay))
+	regtest.SetPushed(t, root, "app", "multi", now.Add(-40*pruneDay))
+	args := []string{"--root", root, "--json", "prune", "--older-than", "30d", "--exclude-tag", "^multi$", "--grace", "0"}
+
+	before := regtest.Snapshot(t, root)
+	dry := runPruneJSON(t, append(args, "--dry-run")...)
+	regtest.AssertUnchanged(t, root, before)
+	real := runPruneJSON(t, args...)
+	if len(real.RemovedTags) != 1 || real.RemovedTags[0].Tag != "old" || real.GC.DryRun || !dry.GC.DryRun {
+		t.Errorf("removed tags %+v, dry runs %v/%v", real.RemovedTags, dry.GC.DryRun, real.GC.DryRun)
+	}
+	if dry.GC.FreedBytes != real.GC.FreedBytes || !reflect.DeepEqual(dry.GC.Removed, real.GC.Removed) {
+		t.Errorf("dry run predicted %d bytes %v, the run freed %d bytes %v",
+			dry.GC.FreedBytes, dry.GC.Removed, real.GC.FreedBytes, real.GC.Removed)
+	}
+	if real.GC.FreedBytes == 0 || real.GC.Removed["manifests"] != 2 || real.GC.Removed["tags"] != 1 {
+		t.Errorf("gc after prune: %+v (want the image and its signature, one referrer tag)", *real.GC)
+	}
+	sharedDigest := regtest.DigestOf(t, shared)
+	for _, b := range append(regtest.BlobsOf(t, old), regtest.DigestOf(t, old)) {
+		if kept := regtest.Exists(t, regtest.BlobFile(root, b)); kept != (b == sharedDigest) {
+			t.Errorf("blob %s of app:old: on disk %v, want %v (only the shared layer stays)", b, kept, b == sharedDigest)
+		}
+	}
+	r.AssertGone(t, "app:old")
+	assertPrunedTags(t, r, map[string][]string{"app": {"multi", "new"}})
 }
