@@ -25,6 +25,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no informational messages on stderr", EnvVars: []string{"REGPRUNE_QUIET"}},
 		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error", EnvVars: []string{"REGPRUNE_LOG_LEVEL"}},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"REGPRUNE_LOG_FORMAT"}},
+		&cli.StringFlag{Name: "metrics-file", Usage: "at the end of the run, write Prometheus metrics to `PATH` (node_exporter textfile collector; written atomically, also on failure)", EnvVars: []string{"REGPRUNE_METRICS_FILE"}},
 	}
 }
 
@@ -38,6 +39,7 @@ type env struct {
 	verbose bool
 	quiet   bool
 	log     *slog.Logger
+	stats   *runStats // what the run did, for --metrics-file (see cmd_metrics.go)
 	c       *cli.Context
 }
 
@@ -49,6 +51,7 @@ func open(c *cli.Context) (*env, error) {
 		json:    c.Bool("json"),
 		verbose: c.Bool("verbose"),
 		quiet:   c.Bool("quiet"),
+		stats:   statsOf(c),
 		c:       c,
 	}
 	log, err := newLogger(e.stderr, c.String("log-level"), c.String("log-format"))
