@@ -101,8 +101,8 @@ func (x *executor) each(ctx context.Context, phase Phase, n int, del func(contex
 			}
 			done.Add(1)
 			x.mu.Lock()
+			defer x.mu.Unlock()
 			count(i)
-			x.mu.Unlock()
 			if x.opts.Removed != nil {
 				x.opts.Removed(phase, name)
 			}

@@ -43,7 +43,8 @@ type Options struct {
 	// that follows its tag removals). Execute does not use it.
 	IgnoreTag func(repository, tag string) bool
 	// Removed, when set, is called by Execute for every object it
-	// removed: the phase and the object's name ("repo@sha256:...", ...).
+	// removed: the phase and the object's name ("repo@sha256:...", ...);
+	// never from two goroutines at once.
 	Removed func(Phase, string)
 }
 
