@@ -129,7 +129,7 @@ func policyRules(c *cli.Context, p string) ([]scan.Rule, error) {
 func flagRules(c *cli.Context, globs []string) ([]scan.Rule, error) {
 	r := scan.Rule{Name: "flags", Repositories: globs, KeepLast: c.Int("keep-last")}
 	for _, g := range globs {
-		if err := scan.CheckGlob(g); err != nil {
+		if err := scan.CheckRepositoryPattern(g); err != nil {
 			return nil, usagef("--repo: %v", err)
 		}
 	}
@@ -178,7 +178,7 @@ func pruneRepositories(e *env, req pruneRequest) ([]string, error) {
 		return nil, err
 	}
 	for _, g := range req.repoGlobs {
-		if !anyMatch(g, repos) {
+		if len(scan.MatchRepositories(g, repos)) == 0 {
 			return nil, fmt.Errorf("--repo %q: %w: no repository matches", g, storage.ErrNoMatch)
 		}
 	}
@@ -199,17 +199,6 @@ func prunePlan(e *env, req pruneRequest, repos []string) (*pruneResult, error) {
 		}
 	}
 	return res, nil
-}
-
-// anyMatch reports whether glob matches one of names.
-func anyMatch(glob string, names []string) bool {
-	r := scan.Rule{Repositories: []string{glob}}
-	for _, n := range names {
-		if r.Governs(n) {
-			return true
-		}
-	}
-	return false
 }
 
 // pruneRemove removes the chosen tags. On failure what was removed so far

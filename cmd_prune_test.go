@@ -214,7 +214,7 @@ func TestPruneRefusesAndChangesNothing(t *testing.T) {
 		{2, []string{"prune", "--tag", "a", "--exclude-tag", "("}, "--exclude-tag: tag regular expression"},
 		{2, []string{"prune", "--keep-last", "-1"}, "--keep-last -1"},
 		{2, []string{"prune", "--keep-last", "x"}, "keep-last"},
-		{2, []string{"prune", "--repo", "[", "--all"}, `--repo: repository glob "["`},
+		{2, []string{"prune", "--repo", "[", "--all"}, `--repo: bad name: repository glob "["`},
 		{2, []string{"prune", "--all", "--grace", "soon"}, "--grace"},
 		{2, []string{"prune", "--all", "--jobs", "0"}, "--jobs 0"},
 		{2, []string{"prune", "--all", "app:v1"}, "no arguments"},

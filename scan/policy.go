@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -211,7 +210,7 @@ func (p policyParser) globs(k, v *yaml.Node) ([]string, error) {
 	}
 	gs := make([]string, len(ns))
 	for i, n := range ns {
-		if err := CheckGlob(n.Value); err != nil {
+		if err := CheckRepositoryPattern(n.Value); err != nil {
 			return nil, p.errorf(n, k.Value, "%v", err)
 		}
 		gs[i] = n.Value
@@ -249,18 +248,6 @@ func (p policyParser) count(k, v *yaml.Node) (int, error) {
 		return 0, p.errorf(v, k.Value, "want a whole number, zero or more, not %q", v.Value)
 	}
 	return n, nil
-}
-
-// CheckGlob checks a repository glob's syntax (path.Match). The error
-// names the glob; callers wrap it with their sentinel.
-func CheckGlob(g string) error {
-	if g == "" {
-		return errors.New("empty repository glob")
-	}
-	if _, err := path.Match(g, ""); err != nil {
-		return fmt.Errorf("repository glob %q: %w", g, err)
-	}
-	return nil
 }
 
 // CompileTagRegexp compiles a tag regular expression (Go syntax, matching

@@ -110,8 +110,8 @@ func removeTag(ctx context.Context, st *storage.Storage, d Decision) (string, er
 	if now.LinkErr != nil || now.Digest != d.Tag.Digest || !now.Pushed.Equal(d.Tag.Pushed) {
 		return "changed since it was read (pushed again during the run)", nil
 	}
-	if err := st.Delete(ctx, storage.TagPath(d.Tag.Repository, d.Tag.Name)); err != nil {
-		return "", fmt.Errorf("removing tag %s: %w", d.Tag.Ref(), err)
+	if err := st.DeleteTag(ctx, d.Tag.Repository, d.Tag.Name); err != nil {
+		return "", err
 	}
 	return "", nil
 }

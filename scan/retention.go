@@ -2,7 +2,6 @@ package scan
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"sort"
 	"strconv"
@@ -22,7 +21,7 @@ import (
 // OlderThan is zero).
 type Rule struct {
 	Name         string           // how reports name the rule
-	Repositories []string         // globs (path.Match: * stops at /); none: every repository
+	Repositories []string         // globs (MatchGlob: * stops at /); none: every repository
 	Tags         *regexp.Regexp   // nil: every tag
 	ExcludeTags  []*regexp.Regexp // a tag matching any of these is kept
 	OlderThan    time.Duration    // 0: no age limit
@@ -35,7 +34,7 @@ func (r Rule) Governs(repo string) bool {
 		return true
 	}
 	for _, g := range r.Repositories {
-		if ok, _ := path.Match(g, repo); ok {
+		if MatchGlob(g, repo) {
 			return true
 		}
 	}
