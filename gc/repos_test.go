@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regprune/regprune/gc"
 	"github.com/regprune/regprune/internal/regtest"
@@ -102,4 +103,27 @@ func TestCorruptManifestFailsClosed(t *testing.T) {
 		t.Fatalf("NewPlan error %v", err)
 	}
 	regtest.AssertUnchanged(t, root, before)
+}
+
+// Upload sessions go once started more than --uploads-older-than ago
+// (their startedat file), not before.
+func TestUploadsByAge(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	r := regtest.Start(t, root)
+	r.PushImage(t, "app:v1")
+	id := r.StartUpload(t, "app", []byte("part of a layer"))
+	opts := untagged()
+	opts.UploadsOlderThan = gc.DefaultUploadsOlderThan
+	if p := collect(t, root, opts); len(p.Uploads) != 0 {
+		t.Errorf("fresh upload removed: %v", p.Uploads)
+	}
+	opts.Now = time.Now().Add(200 * time.Hour)
+	opts.Grace = gc.DefaultGrace
+	p := collect(t, root, opts)
+	if len(p.Uploads) != 1 || p.Uploads[0].ID != id || p.Uploads[0].Started.IsZero() {
+		t.Errorf("old upload: %+v", p.Uploads)
+	}
+	regtest.AssertMissing(t, regtest.UploadDir(root, "app", id))
+	r.AssertAllTagsWhole(t)
 }
