@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regprune/regprune/internal/metrics"
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
@@ -80,10 +81,22 @@ func runPrune(c *cli.Context) error {
 	if err == nil && !req.noGC {
 		err = pruneGC(e, req, res)
 	}
+	recordPrune(e, req, res)
 	if perr := printPrune(e, req, res); perr != nil && err == nil {
 		err = perr
 	}
 	return err
+}
+
+// recordPrune reports to --metrics-file what prune and its gc removed.
+func recordPrune(e *env, req pruneRequest, res *pruneResult) {
+	if req.dryRun {
+		e.stats.DryRun()
+	}
+	e.stats.Removed(metrics.Removed{Tags: len(res.removed)}, 0)
+	if res.gc != nil {
+		e.stats.Removed(metricsOf(res.gc.Removed), res.gc.FreedBytes)
+	}
 }
 
 // readPruneFlags checks every flag, the policy file included, before

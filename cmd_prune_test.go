@@ -278,7 +278,11 @@ func TestPruneThenGC(t *testing.T) {
 	before := regtest.Snapshot(t, root)
 	dry := runPruneJSON(t, append(args, "--dry-run")...)
 	regtest.AssertUnchanged(t, root, before)
-	real := runPruneJSON(t, args...)
+	prom := filepath.Join(t.TempDir(), "regprune.prom")
+	real := runPruneJSON(t, append([]string{"--metrics-file", prom}, args...)...)
+	// One tag removed by prune, one orphaned cosign tag by its gc.
+	mustProm(t, prom, "regprune_last_run_removed", "prune", "tags", 2)
+	mustProm(t, prom, "regprune_last_run_freed_bytes", "prune", "", float64(real.GC.FreedBytes))
 	if len(real.RemovedTags) != 1 || real.RemovedTags[0].Tag != "old" || real.GC.DryRun || !dry.GC.DryRun {
 		t.Errorf("removed tags %+v, dry runs %v/%v", real.RemovedTags, dry.GC.DryRun, real.GC.DryRun)
 	}
