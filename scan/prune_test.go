@@ -1,0 +1,55 @@
+package scan_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/regprune/regprune/internal/regtest"
+	"github.com/regprune/regprune/scan"
+)
+
+// TestRemoveTagsSkipsChangedTags: a tag pushed again between the reading
+// and the removal (new digest, or same digest with a new push time) stays.
+func TestRemoveTagsSkipsChangedTags(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	r := regtest.Start(t, root)
+	for _, ref := range []string{"app:a", "app:b", "app:c", "other:x"} {
+		r.PushImage(t, ref, regtest.WithLayers(1, 64))
+	}
+	st := openStorage(t, root)
+	ctx := context.Background()
+	rules := []scan.Rule{{Name: "all", Repositories: []string{"app"}, Tags: regexp.MustCompile(".")}}
+	repos := scan.Governed([]string{"app", "other"}, rules)
+	if len(repos) != 1 || repos[0] != "app" {
+		t.Fatalf("Governed = %v", repos)
+	}
+	tags, err := scan.ReadTagsOf(ctx, st, repos, 4)
+	if err != nil || len(tags) != 3 {
+		t.Fatalf("ReadTagsOf = %v, %v", tags, err)
+	}
+	ds := scan.Select(tags, rules, time.Now())
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if removed, _, err := scan.RemoveTags(cancelled, st, ds, 4); !errors.Is(err, context.Canceled) || len(removed) != 0 {
+		t.Errorf("RemoveTags(cancelled) = %v, %v", removed, err)
+	}
+
+	r.PushImage(t, "app:b", regtest.WithLayers(1, 64))                   // new digest
+	regtest.SetPushed(t, root, "app", "c", time.Now().Add(-time.Minute)) // same digest, pushed again
+	removed, skipped, err := scan.RemoveTags(ctx, st, ds, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || removed[0].Tag.Name != "a" || len(skipped) != 2 {
+		t.Fatalf("removed %v, skipped %v", removed, skipped)
+	}
+	r.AssertGone(t, "app:a")
+	r.AssertWhole(t, "app:b")
+	r.AssertWhole(t, "app:c")
+	r.AssertWhole(t, "other:x")
+}
