@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/distribution/registry/storage/driver"
+	"github.com/regprune/regprune/internal/faults"
 	"github.com/regprune/regprune/internal/regtest"
+	"github.com/regprune/regprune/storage"
 )
 
 const pruneDay = 24 * time.Hour
@@ -301,4 +306,43 @@ func TestPruneThenGC(t *testing.T) {
 	}
 	r.AssertGone(t, "app:old")
 	assertPrunedTags(t, r, map[string][]string{"app": {"multi", "new"}})
+}
+
+// runWithDriver runs regprune in-process with its storage driver wrapped.
+func runWithDriver(t *testing.T, d func(driver.StorageDriver) *faults.Driver, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx := storage.WithDriverWrapper(context.Background(), func(inner driver.StorageDriver) driver.StorageDriver { return d(inner) })
+	code := run(ctx, append([]string{"regprune"}, args...), &out, &errb)
+	return result{Stdout: out.String(), Stderr: errb.String(), Code: code}
+}
+
+// TestPruneDryRunReadOnlyAndFailingDelete: a dry run makes no write call;
+// a failing removal stops prune before gc, names the path, breaks nothing,
+// and a re-run finishes the job.
+func TestPruneDryRunReadOnlyAndFailingDelete(t *testing.T) {
+	t.Parallel()
+	r, root := pruneRegistry(t, map[string]time.Duration{"app:a": 40 * pruneDay, "app:b": 40 * pruneDay, "app:c": 40 * pruneDay, "app:d": 0})
+	readOnly := func(inner driver.StorageDriver) *faults.Driver {
+		return faults.Wrap(inner).FailAll(faults.WriteKinds...)
+	}
+	if out := runWithDriver(t, readOnly, "--root", root, "prune", "--dry-run", "--older-than", "30d"); out.Code != 0 {
+		t.Fatalf("dry run on a read-only storage: exit %d\n%s", out.Code, out.Stderr)
+	}
+	var wrapped *faults.Driver
+	failSecond := func(inner driver.StorageDriver) *faults.Driver {
+		wrapped = faults.Wrap(inner).FailNth(faults.Delete, 2)
+		return wrapped
+	}
+	out := runWithDriver(t, failSecond, "--root", root, "prune", "--older-than", "30d", "--jobs", "1")
+	if out.Code != 1 || !strings.Contains(out.Stderr, "stopped after removing 1 tags, before gc") ||
+		!strings.Contains(out.Stderr, "_manifests/tags/b") || !strings.Contains(out.Stdout, "app: 3 kept, 1 removed") {
+		t.Errorf("failing delete: exit %d\nstdout:\n%s\nstderr:\n%s", out.Code, out.Stdout, out.Stderr)
+	}
+	if got := wrapped.Counts()[faults.Delete]; got != 2 {
+		t.Errorf("%d deletes after the failing one, want none", got-2)
+	}
+	assertPrunedTags(t, r, map[string][]string{"app": {"b", "c", "d"}})
+	mustRun(t, 0, "--root", root, "prune", "--older-than", "30d", "--grace", "0")
+	assertPrunedTags(t, r, map[string][]string{"app": {"d"}})
 }
