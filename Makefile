@@ -4,10 +4,20 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     ?= bin/regprune
 
-.PHONY: build test demo bench stress fmt vet clean
+.PHONY: build test demo bench stress fmt vet clean docs image
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# The per-command reference, the man page and the completion scripts, from
+# the command definitions (a test fails when the checked-in copies are stale).
+docs:
+	$(GO) run . docs --dir docs
+
+# The container image (distroless, binary as entrypoint); needs a Docker engine.
+IMAGE ?= regprune:$(VERSION)
+image:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
 
 vet:
 	$(GO) vet ./...

@@ -15,16 +15,16 @@ import (
 
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "root", Usage: "the registry's root directory (the one containing docker/registry/v2)", EnvVars: []string{"REGPRUNE_ROOT"}},
-		&cli.StringFlag{Name: "config", Usage: "the registry's config.yml; REGISTRY_* overrides apply as in the registry", EnvVars: []string{"REGPRUNE_CONFIG"}},
+		&cli.StringFlag{Name: "root", Usage: "the registry's root directory `DIR` (the one containing docker/registry/v2)", EnvVars: []string{"REGPRUNE_ROOT"}},
+		&cli.StringFlag{Name: "config", Usage: "the registry's configuration `FILE` (config.yml); REGISTRY_* overrides apply as in the registry", EnvVars: []string{"REGPRUNE_CONFIG"}},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON document on stdout", EnvVars: []string{"REGPRUNE_JSON"}},
-		&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for the lock held by another regprune (0: fail at once)", EnvVars: []string{"REGPRUNE_LOCK_TIMEOUT"}},
+		&cli.DurationFlag{Name: "lock-timeout", Usage: "wait up to `DUR` for the lock held by another regprune (0: fail at once)", EnvVars: []string{"REGPRUNE_LOCK_TIMEOUT"}},
 		&cli.DurationFlag{Name: "lock-stale", Value: storage.DefaultLockStale, Usage: "object storage (S3): a lock object not refreshed for `DUR` was left by a dead run and is taken over", EnvVars: []string{"REGPRUNE_LOCK_STALE"}},
 		&cli.BoolFlag{Name: "force-unlock", Usage: "object storage (S3): remove the lock object of another run first (only when that run is known to be dead)", EnvVars: []string{"REGPRUNE_FORCE_UNLOCK"}},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "name every object removed", EnvVars: []string{"REGPRUNE_VERBOSE"}},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no informational messages on stderr", EnvVars: []string{"REGPRUNE_QUIET"}},
-		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error", EnvVars: []string{"REGPRUNE_LOG_LEVEL"}},
-		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: []string{"REGPRUNE_LOG_FORMAT"}},
+		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log `LEVEL`: debug, info, warn or error", EnvVars: []string{"REGPRUNE_LOG_LEVEL"}},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log `FORMAT`: text or json", EnvVars: []string{"REGPRUNE_LOG_FORMAT"}},
 		&cli.StringFlag{Name: "metrics-file", Usage: "at the end of the run, write Prometheus metrics to `PATH` (node_exporter textfile collector; written atomically, also on failure)", EnvVars: []string{"REGPRUNE_METRICS_FILE"}},
 	}
 }
