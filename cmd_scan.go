@@ -66,14 +66,15 @@ func runScan(c *cli.Context) error {
 	now := time.Now()
 	rep := scanReport{Grace: scan.FormatAge(grace), Scanned: now.UTC()}
 	var freed []scan.Reclaim
+	mans := scan.NewManifests(e.st) // each manifest read once, by whichever side needs it first
 	g, gctx := errgroup.WithContext(c.Context)
 	g.Go(func() (err error) {
-		rep.Inventory, err = scan.Take(gctx, e.st, scan.InventoryOptions{Jobs: jobs, Progress: progressBars(e)})
+		rep.Inventory, err = scan.Take(gctx, e.st, scan.InventoryOptions{Jobs: jobs, Progress: progressBars(e), Manifests: mans})
 		return err
 	})
 	g.Go(func() error {
 		var err error
-		freed, err = gcReclaim(gctx, e, grace, jobs, now)
+		freed, err = gcReclaim(gctx, e, gc.Options{Grace: grace, Jobs: jobs, Now: now, Manifests: mans})
 		if errors.Is(err, storage.ErrBadManifest) {
 			rep.GCRefuses = err.Error() // gc would stop before deleting anything
 			return nil
@@ -176,15 +177,11 @@ func iecBytes(n int64) string {
 // gcReclaim asks gc's own planner what gc --delete-untagged would remove
 // (the same code a real run executes, so the prediction is exact) and
 // turns its blobs into scan's attribution input.
-func gcReclaim(ctx context.Context, e *env, grace time.Duration, jobs int, now time.Time) ([]scan.Reclaim, error) {
-	plan, err := gc.NewPlan(ctx, e.st, gc.Options{
-		DeleteUntagged:   true,
-		Grace:            grace,
-		UploadsOlderThan: gc.DefaultUploadsOlderThan,
-		Jobs:             jobs,
-		Now:              now,
-		Log:              e.log,
-	})
+func gcReclaim(ctx context.Context, e *env, opts gc.Options) ([]scan.Reclaim, error) {
+	opts.DeleteUntagged = true
+	opts.UploadsOlderThan = gc.DefaultUploadsOlderThan
+	opts.Log = e.log
+	plan, err := gc.NewPlan(ctx, e.st, opts)
 	if err != nil {
 		return nil, err
 	}

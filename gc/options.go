@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 )
 
@@ -46,6 +47,10 @@ type Options struct {
 	// removed: the phase and the object's name ("repo@sha256:...", ...);
 	// never from two goroutines at once.
 	Removed func(Phase, string)
+	// Manifests, when set, is the parsed-manifest cache NewPlan reads
+	// through, shared with another reader of the same storage (scan runs
+	// its inventory beside the plan); nil: a cache of the plan's own.
+	Manifests *scan.Manifests
 }
 
 // Phase is one step of the sweep, in execution order.

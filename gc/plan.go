@@ -57,6 +57,9 @@ func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, err
 		plan:   &Plan{opts: opts},
 		attrib: make(map[storage.Digest][]string), warnings: make(map[string]struct{}),
 	}
+	if opts.Manifests != nil {
+		pl.man = opts.Manifests
+	}
 	blobs, err := pl.listBlobs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing blobs: %w", err)

@@ -63,6 +63,9 @@ type Inventory struct {
 type InventoryOptions struct {
 	Jobs     int
 	Progress func(phase string, total int64, unit progress.Unit, items string) *progress.Bar
+	// Manifests, when set, is a parsed-manifest cache shared with another
+	// reader (gc's planner), so that each manifest is read once.
+	Manifests *Manifests
 }
 
 // blobInfo is what the inventory keeps per digest: memory grows with the
@@ -99,8 +102,11 @@ func Take(ctx context.Context, st *storage.Storage, opts InventoryOptions) (*Inv
 		jobs = storage.DefaultJobs
 	}
 	in := &inventory{st: st, opts: opts, jobs: jobs, sem: make(limiter, jobs),
-		mans: NewManifests(st), sizes: newMemo[storage.Digest, int64](),
+		mans: opts.Manifests, sizes: newMemo[storage.Digest, int64](),
 		blobs: make(map[storage.Digest]*blobInfo)}
+	if in.mans == nil {
+		in.mans = NewManifests(st)
+	}
 	repos, err := st.Repositories(ctx, jobs)
 	if err != nil {
 		return nil, err
