@@ -22,8 +22,9 @@ func init() { commands = append(commands, tagCommand()) }
 func tagCommand() *cli.Command {
 	jobs := &cli.IntFlag{Name: "jobs", Value: storage.DefaultJobs, Usage: "parallel storage operations"}
 	return &cli.Command{
-		Name:  "tag",
-		Usage: "list or remove tags",
+		Name:   "tag",
+		Usage:  "list or remove tags",
+		Action: unknownCommand(cli.ShowSubcommandHelp),
 		Subcommands: []*cli.Command{
 			{
 				Name:      "ls",

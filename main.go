@@ -94,6 +94,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		Flags:                globalFlags(),
 		Commands:             cmds,
+		Action:               unknownCommand(cli.ShowAppHelp),
 		EnableBashCompletion: true,
 		HideHelpCommand:      true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
