@@ -32,7 +32,7 @@ func sharedGCFlags() []cli.Flag {
 		&cli.StringFlag{Name: "grace", Value: defaultGrace, Usage: "keep blobs, revisions, layer links and uploads modified within `DUR` (0: none)"},
 		&cli.StringFlag{Name: "uploads-older-than", Value: defaultUploadsOlderThan, Usage: "remove upload sessions started more than `DUR` ago"},
 		&cli.BoolFlag{Name: "keep-orphan-referrers", Usage: "keep referrer tags (sha256-<hex>[.sig|.att|.sbom]) whose subject is gone"},
-		&cli.IntFlag{Name: "jobs", Value: storage.DefaultJobs, Usage: "parallel storage operations"},
+		&cli.IntFlag{Name: "jobs", Value: storage.DefaultJobs, Usage: "at most `N` storage operations in parallel"},
 	}
 }
 
