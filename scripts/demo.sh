@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# make demo: regprune on a temporary copy of the sample registry in
+# testdata/sample (a real tree written by docker/distribution v2.8.3):
+# list the tags, remove the seed case's tags with --dry-run and for real,
+# and list again. The committed sample itself is never touched.
+#
+# Usage: scripts/demo.sh [path/to/regprune]
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-$repo/bin/regprune}
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+[ -x "$bin" ] || { echo "demo: no regprune binary at $bin (make build)" >&2; exit 1; }
+[ -d "$repo/testdata/sample/docker" ] || { echo "demo: no sample registry in testdata/sample" >&2; exit 1; }
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/regprune-demo.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+cp -R "$repo/testdata/sample/docker" "$root/"
+
+bold='' plain=''
+if [ -t 1 ]; then bold=$(printf '\033[1m') plain=$(printf '\033[0m'); fi
+
+# step shows a regprune command line (with $ROOT for the temporary root),
+# then runs it.
+step() {
+	printf '\n%s$ regprune --root $ROOT %s%s\n' "$bold" "$*" "$plain"
+	"$bin" --root "$root" "$@"
+}
+
+echo "ROOT=$root (a copy of testdata/sample: $(du -sk "$root" | cut -f1) KiB)"
+echo "Seed case: i:T13 shares i:T12's manifest; remove T12, T22 and T52 and nothing else."
+
+step tag ls
+step tag rm --dry-run 'i:T?2'
+step tag rm i:T12 i:T22 i:T52
+step tag ls i
+
+# ---- gc step (the gc engineer adds it here) --------------------------------
+# ---- end of gc step ---------------------------------------------------------
+
+# The demo fails unless exactly the seed case happened.
+after=$("$bin" --quiet --root "$root" --json tag ls i)
+for tag in T11 T13 T21 T51; do
+	grep -q "\"tag\": \"$tag\"" <<<"$after" || { echo "demo: i:$tag is gone" >&2; exit 1; }
+done
+for tag in T12 T22 T52; do
+	! grep -q "\"tag\": \"$tag\"" <<<"$after" || { echo "demo: i:$tag is still there" >&2; exit 1; }
+done
+printf '\ndemo: ok (i:T12, i:T22, i:T52 removed; i:T13 and every other tag kept)\n'
