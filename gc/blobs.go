@@ -36,6 +36,9 @@ func (pl *planner) listBlobs(ctx context.Context) (map[storage.Digest]bool, erro
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			if len(names) == 0 {
+				pl.plan.emptyPrefixes = append(pl.plan.emptyPrefixes, prefix)
+			}
 			for _, n := range names {
 				d, err := storage.ParseHex(n)
 				if err != nil || d.Hex()[:2] != prefix {

@@ -64,10 +64,16 @@ func (x *executor) removeIfEmpty(ctx context.Context, p string) (bool, error) {
 }
 
 // removeDirectories removes blob prefix directories that the blob sweep
-// left empty. (The registry creates them again when it needs them.)
+// left empty, and those an interrupted run left empty. (The registry creates them again when it needs them.)
 func (x *executor) removeDirectories(ctx context.Context) (int, error) {
 	seen := map[string]bool{}
 	var prefixes []string
+	for _, pre := range x.p.emptyPrefixes {
+		if !seen[pre] {
+			seen[pre] = true
+			prefixes = append(prefixes, pre)
+		}
+	}
 	for _, b := range x.p.Blobs {
 		pre := b.Digest.Hex()[:2]
 		if !seen[pre] {

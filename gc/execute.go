@@ -131,6 +131,10 @@ func (x *executor) removeTags(ctx context.Context) (int, error) {
 			x.warnf("repository %s: tag %s now names %s; kept", t.Repository, t.Tag, d)
 			return "", nil
 		}
+		if err != nil && !isNotFound(err) && !errors.Is(err, storage.ErrBadLink) {
+			// Not knowing what the tag names now, do not remove it.
+			return "", fmt.Errorf("re-reading tag %s:%s: %w", t.Repository, t.Tag, err)
+		}
 		return t.Repository + ":" + t.Tag, x.st.Delete(ctx, storage.TagPath(t.Repository, t.Tag))
 	}, func(int) { x.sum.Removed.Tags++ })
 }

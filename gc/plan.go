@@ -28,6 +28,10 @@ type Plan struct {
 	// remains after the sweep keeps it (a live manifest, the config or a
 	// layer of one, a remaining layer link). Execute's re-check uses it.
 	blobs map[storage.Digest]bool
+	// emptyPrefixes are blob prefix directories found empty (left by an
+	// interrupted run): the directory phase removes them too, so that a
+	// re-run reaches the state of an uninterrupted run.
+	emptyPrefixes []string
 	// opts are the options the plan was made with.
 	opts Options
 }
