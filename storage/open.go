@@ -93,7 +93,7 @@ func driverConfig(loc Location) (string, map[string]interface{}, error) {
 		return "", nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	defer f.Close()
-	cfg, err := configuration.Parse(f)
+	cfg, err := parseConfig(f)
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: %s: %w", ErrConfig, loc.Config, err)
 	}

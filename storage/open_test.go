@@ -146,6 +146,13 @@ func TestOpenConfigEnvOverride(t *testing.T) {
 	if st.LocalRoot != root {
 		t.Errorf("with $%s: root %q, want %q", RootEnv, st.LocalRoot, root)
 	}
+	// Two drivers (the file's, and one from the environment): refused, no
+	// panic (distribution's parser panics there).
+	t.Setenv("REGISTRY_STORAGE", "s3")
+	if _, err := Open(context.Background(), Location{Config: cfg, How: "--config"}); !errors.Is(err, ErrConfig) ||
+		!strings.Contains(err.Error(), "multiple storage drivers") {
+		t.Errorf("two drivers: %v, want ErrConfig", err)
+	}
 	os.Unsetenv(RootEnv) // t.Setenv restores it after the test
 	// REGISTRY_STORAGE replaces the driver, as in the registry; regprune
 	// does not register the inmemory driver, so it is refused by name.
