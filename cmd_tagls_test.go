@@ -196,3 +196,27 @@ func TestTagLsBroken(t *testing.T) {
 	}
 	regtest.AssertUnchanged(t, root, before)
 }
+
+// TestStorageDiscovery: with no flag, $REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY
+// finds the root; --config reads the registry's config with its REGISTRY_*
+// overrides; each run says how it found the storage. Not parallel: it sets
+// the environment.
+func TestStorageDiscovery(t *testing.T) {
+	root, _ := regtest.LoadSample(t)
+	t.Setenv("REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY", root)
+	res := mustRun(t, 0, "tag", "ls", "i")
+	if !strings.Contains(res.Stderr, "using filesystem storage "+root+" (from $REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY)") ||
+		!strings.Contains(res.Stdout, "7 tags in 1 repository") {
+		t.Errorf("from the environment:\n%s%s", res.Stderr, res.Stdout)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yml")
+	regtest.WriteFile(t, cfg, []byte("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /nonexistent\n"))
+	res = mustRun(t, 0, "--config", cfg, "tag", "rm", "--dry-run", "i:T12")
+	if !strings.Contains(res.Stderr, "using filesystem storage "+root+" (from --config)") {
+		t.Errorf("--config with the override:\n%s", res.Stderr)
+	}
+	res = mustRun(t, 1, "--root", t.TempDir(), "tag", "ls")
+	if !strings.Contains(res.Stderr, "not a registry storage") {
+		t.Errorf("a root without repositories:\n%s", res.Stderr)
+	}
+}
