@@ -52,6 +52,7 @@ func runCheck(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	e.stats.Problems(len(res.Problems))
 	if e.json {
 		if err := e.printJSON(res); err != nil {
 			return err
