@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 )
 
 // Media types, as the registry and clients write them.
@@ -72,10 +73,9 @@ func newLayer(rng *rand.Rand, size int) (layer, error) {
 		return layer{}, err
 	}
 	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	if err != nil {
-		return layer{}, err
-	}
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&gz)
 	if _, err := zw.Write(tb.Bytes()); err != nil {
 		return layer{}, err
 	}
@@ -84,6 +84,12 @@ func newLayer(rng *rand.Rand, size int) (layer, error) {
 	}
 	return layer{blob: newBlob(gz.Bytes()), diffID: sha256.Sum256(tb.Bytes())}, nil
 }
+
+// gzipWriters are reused: a compressor's state is large to allocate.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
+	return zw
+}}
 
 type platform struct {
 	Architecture string `json:"architecture"`
