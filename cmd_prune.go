@@ -219,6 +219,9 @@ func prunePlan(e *env, req pruneRequest, repos []string) (*pruneResult, error) {
 func pruneRemove(e *env, req pruneRequest, res *pruneResult) error {
 	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, res.removed, req.gc.Jobs)
 	res.removed, res.skipped = removed, skipped
+	for _, d := range removed {
+		e.log.Debug("prune: removed tag", "repository", d.Tag.Repository, "tag", d.Tag.Name, "digest", d.Tag.Digest, "rule", d.Rule)
+	}
 	if err != nil && e.c.Context.Err() != nil {
 		return fmt.Errorf("%w: stopped after removing %d tags: %w", storage.ErrInterrupted, len(removed), err)
 	}

@@ -392,6 +392,7 @@ func removeTags(ctx context.Context, e *env, targets []removedTag, jobs int) ([]
 			if err := e.st.DeleteTag(gctx, t.Repository, t.Tag); err != nil {
 				return err
 			}
+			e.log.Debug("tag rm: removed", "repository", t.Repository, "tag", t.Tag, "digest", t.Digest)
 			done[i] = true
 			return nil
 		})

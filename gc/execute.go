@@ -100,6 +100,7 @@ func (x *executor) each(ctx context.Context, phase Phase, n int, del func(contex
 				return err
 			}
 			done.Add(1)
+			x.opts.Log.Debug("gc: removed", "phase", phase, "object", name) // repository@digest, repository:tag, blob digest
 			x.mu.Lock()
 			defer x.mu.Unlock()
 			count(i)
