@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/common/expfmt"
+	"github.com/regprune/regprune/internal/metrics"
 	"github.com/regprune/regprune/internal/regtest"
 )
 
@@ -14,13 +14,7 @@ import (
 // kind, when given); found is false when there is no such series.
 func promValue(t *testing.T, path, name, cmd, kind string) (v float64, found bool) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var p expfmt.TextParser
-	fams, err := p.TextToMetricFamilies(f)
+	fams, err := metrics.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%s: invalid exposition format: %v", path, err)
 	}

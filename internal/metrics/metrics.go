@@ -75,19 +75,26 @@ func WriteFile(path string, r Run) error {
 	return writeAtomic(path, fams)
 }
 
-// readFile parses the previous file; a missing file is an empty one.
-func readFile(path string) (map[string]*dto.MetricFamily, error) {
+// ReadFile parses a metrics file, as the textfile collector would.
+func ReadFile(path string) (map[string]*dto.MetricFamily, error) {
 	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]*dto.MetricFamily{}, nil
-	}
 	if err != nil {
-		return nil, fmt.Errorf("metrics file %s: %w", path, err)
+		return nil, err
 	}
 	defer f.Close()
 	var p expfmt.TextParser
-	fams, err := p.TextToMetricFamilies(f)
-	if err != nil {
+	return p.TextToMetricFamilies(f)
+}
+
+// readFile parses the previous file; a missing file is an empty one.
+func readFile(path string) (map[string]*dto.MetricFamily, error) {
+	fams, err := ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return map[string]*dto.MetricFamily{}, nil
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("metrics file %s: %w", path, err)
+	case err != nil:
 		return nil, fmt.Errorf("metrics file %s: not Prometheus text format (remove it to start afresh): %w", path, err)
 	}
 	return fams, nil

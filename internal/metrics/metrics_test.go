@@ -8,7 +8,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 )
 
 var t0 = time.Date(2024, 5, 1, 3, 0, 0, 0, time.UTC)
@@ -16,13 +15,7 @@ var t0 = time.Date(2024, 5, 1, 3, 0, 0, 0, time.UTC)
 // parse reads path as Prometheus text format, failing the test otherwise.
 func parse(t *testing.T, path string) map[string]*dto.MetricFamily {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var p expfmt.TextParser
-	fams, err := p.TextToMetricFamilies(f)
+	fams, err := ReadFile(path)
 	if err != nil {
 		t.Fatalf("%s is not valid exposition format: %v", path, err)
 	}
