@@ -6,6 +6,7 @@ import (
 
 	"github.com/regprune/regprune/gc"
 	"github.com/regprune/regprune/internal/metrics"
+	"github.com/regprune/regprune/internal/progress"
 	"github.com/urfave/cli/v2"
 )
 
@@ -81,18 +82,21 @@ func runGC(c *cli.Context) error {
 // executeGC runs the plan, printing per phase what it removed (every
 // object with -v) unless --json.
 func executeGC(e *env, plan *gc.Plan, opts gc.Options) (gc.Summary, error) {
-	var progress func(gc.Phase, int)
+	var report func(gc.Phase, int)
 	if !e.json {
 		if e.verbose {
 			opts.Removed = func(ph gc.Phase, name string) { fmt.Fprintf(e.stdout, "removed %s %s\n", phaseNoun[ph], name) }
 		}
-		progress = func(ph gc.Phase, n int) {
+		report = func(ph gc.Phase, n int) {
 			if n > 0 || ph == gc.PhaseBlobs {
 				fmt.Fprintf(e.stdout, "gc: %s: removed %d\n", ph, n)
 			}
 		}
 	}
-	sum, err := plan.Execute(e.c.Context, e.st, opts, progress)
+	var bar *progress.Bar
+	opts.Removed, bar = sweepBar(e, plan, opts.Removed)
+	sum, err := plan.Execute(e.c.Context, e.st, opts, report)
+	bar.Done()
 	if err != nil {
 		err = fmt.Errorf("gc: %w (what was removed until then is in the summary; a re-run completes the job)", err)
 	}
@@ -130,4 +134,17 @@ func printPlan(w io.Writer, p *gc.Plan) {
 func metricsOf(c gc.Counts) metrics.Removed {
 	return metrics.Removed{Tags: c.Tags, Manifests: c.Manifests, Blobs: c.Blobs, LayerLinks: c.LayerLinks,
 		Uploads: c.Uploads, Repositories: c.Repositories}
+}
+
+// sweepBar counts the sweep on a progress bar (a terminal only, not with
+// --json or --quiet), then calls removed, if any, for each object.
+func sweepBar(e *env, plan *gc.Plan, removed func(gc.Phase, string)) (func(gc.Phase, string), *progress.Bar) {
+	total := len(plan.Tags) + len(plan.Manifests) + len(plan.LayerLinks) + len(plan.Blobs) + len(plan.Uploads) + len(plan.Repositories)
+	bar := progress.Auto(e.stderr, e.quiet, e.json, "gc: sweeping", int64(total), progress.Items, "objects")
+	return func(ph gc.Phase, name string) {
+		bar.Add(1)
+		if removed != nil {
+			removed(ph, name)
+		}
+	}, bar
 }
