@@ -36,6 +36,14 @@ step tag rm i:T12 i:T22 i:T52
 step tag ls i
 
 # ---- gc step (the gc engineer adds it here) --------------------------------
+# The copy's files are dated now (cp), so --grace 0: nothing here is a push
+# in progress. The dry run lists every object; the real run removes exactly
+# those; a second run finds nothing; check finds no broken tag.
+step gc --delete-untagged --grace 0 --dry-run
+step gc --delete-untagged --grace 0
+again=$("$bin" --quiet --root "$root" --json gc --delete-untagged --grace 0)
+grep -q '"freed_bytes": 0,' <<<"$again" || { echo "demo: a second gc still removed something: $again" >&2; exit 1; }
+step check
 # ---- end of gc step ---------------------------------------------------------
 
 # The demo fails unless exactly the seed case happened.
