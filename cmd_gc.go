@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/regprune/regprune/gc"
+	"github.com/regprune/regprune/storage"
 	"github.com/regprune/regprune/internal/metrics"
 	"github.com/regprune/regprune/internal/progress"
 	"github.com/urfave/cli/v2"
@@ -52,6 +53,9 @@ func runGC(c *cli.Context) error {
 	}
 	plan, err := gc.NewPlan(c.Context, e.st, opts)
 	if err != nil {
+		if c.Context.Err() != nil {
+			return fmt.Errorf("gc: %w while reading the storage: nothing was removed (%w)", storage.ErrInterrupted, err)
+		}
 		return fmt.Errorf("gc: %w", err)
 	}
 	var sum gc.Summary
