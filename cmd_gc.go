@@ -5,9 +5,9 @@ import (
 	"io"
 
 	"github.com/regprune/regprune/gc"
-	"github.com/regprune/regprune/storage"
 	"github.com/regprune/regprune/internal/metrics"
 	"github.com/regprune/regprune/internal/progress"
+	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
 )
 
