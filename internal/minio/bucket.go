@@ -1,14 +1,18 @@
 package minio
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/credentials"
 	"github.com/aws/aws-sdk-go/aws/session"
 	"github.com/aws/aws-sdk-go/service/s3"
@@ -32,12 +36,29 @@ func (s *Server) Client(t testing.TB) *s3.S3 {
 func (s *Server) NewBucket(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("regprune-%d-%d", os.Getpid(), buckets.Add(1))
-	c, cancel := ctx(t)
-	defer cancel()
-	if _, err := s.Client(t).CreateBucketWithContext(c, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("minio: create bucket %s: %v", name, err)
+	// One at a time, with retries: CreateBucket on a busy MinIO was seen
+	// to hang now and then without an answer.
+	s.bucketMu.Lock()
+	defer s.bucketMu.Unlock()
+	var err error
+	for try := 0; try < 4; try++ {
+		if err = s.createBucket(t, name); err == nil {
+			return name
+		}
 	}
+	t.Fatalf("minio: create bucket %s: %v\nMinIO output:\n%s", name, err, s.log.String())
 	return name
+}
+
+func (s *Server) createBucket(t testing.TB, name string) error {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := s.Client(t).CreateBucketWithContext(c, &s3.CreateBucketInput{Bucket: aws.String(name)})
+	var ae awserr.Error
+	if errors.As(err, &ae) && ae.Code() == s3.ErrCodeBucketAlreadyOwnedByYou {
+		return nil // an earlier try did create it
+	}
+	return err
 }
 
 // Params are distribution's s3 driver parameters for bucket.
