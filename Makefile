@@ -40,3 +40,9 @@ demo: build
 
 clean:
 	rm -rf bin
+
+# regprune gc against upstream's garbage-collect on identical MinIO buckets
+# (REPOS x TAGS, default 200 x 20); figures in docs/performance.md.
+.PHONY: bench-s3
+bench-s3:
+	./scripts/bench-s3.sh
