@@ -4,6 +4,9 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     ?= bin/regprune
 
+# Sub-makes (tests run `make -n build` under `make test`) print no "Entering directory".
+MAKEFLAGS += --no-print-directory
+
 .PHONY: build test demo bench stress fmt vet clean docs image
 
 build:
