@@ -108,6 +108,7 @@ type Result struct {
 	Indexes      int                 // manifest lists and OCI indexes written
 	Revisions    int                 // manifest revision links
 	LayerLinks   int                 // _layers links
+	HistoryLinks int                 // tag index/ links (one per push of a tag that was not deleted)
 	Blobs        int                 // distinct blob data files (manifests included)
 	Files        int                 // regular files written
 	Bytes        int64               // bytes of blob data

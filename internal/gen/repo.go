@@ -21,6 +21,7 @@ type repoGen struct {
 	tags       []string
 	removed    []string
 	images     int
+	history    int // tag index links
 	indexes    int
 	live       *tally
 }
@@ -89,6 +90,7 @@ func (rg *repoGen) tag(tag string, d digest, current bool, when time.Time) error
 	if err := rg.w.link(tagIndexLinkPath(root, rg.name, tag, d), d, when); err != nil {
 		return err
 	}
+	rg.history++
 	if !current {
 		return nil
 	}
@@ -199,6 +201,7 @@ func (rg *repoGen) addTo(res *Result, live *tally) {
 	res.Images += rg.images
 	res.Indexes += rg.indexes
 	res.Revisions += len(rg.revisions)
+	res.HistoryLinks += rg.history
 	res.LayerLinks += len(rg.layerLinks)
 	res.LiveRevisions += len(rg.live.revisions)
 	res.LiveLayerLinks += len(rg.live.layerLinks)

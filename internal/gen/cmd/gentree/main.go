@@ -14,11 +14,11 @@ import (
 )
 
 func main() {
-	c := gen.Defaults()
+	c := gen.Bench(1000, 20)
 	root := flag.String("root", "", "registry rootdirectory to write (required, should not exist)")
 	flag.Uint64Var(&c.Seed, "seed", c.Seed, "seed")
-	flag.IntVar(&c.Repositories, "repos", 1000, "repositories")
-	flag.IntVar(&c.TagsPerRepository, "tags", 20, "tags per repository")
+	flag.IntVar(&c.Repositories, "repos", c.Repositories, "repositories")
+	flag.IntVar(&c.TagsPerRepository, "tags", c.TagsPerRepository, "tags per repository")
 	flag.IntVar(&c.LayersPerImage, "layers", c.LayersPerImage, "layers per image, base layer included")
 	flag.IntVar(&c.LayerSize, "layer-size", c.LayerSize, "random bytes inside each layer")
 	flag.Float64Var(&c.IndexShare, "index-share", c.IndexShare, "share of tags that are multi-platform indexes")
@@ -27,14 +27,20 @@ func main() {
 	flag.Float64Var(&c.UntaggedShare, "untagged-share", c.UntaggedShare, "share of tags deleted after their push")
 	flag.Float64Var(&c.HistoryShare, "history-share", c.HistoryShare, "share of tags with older pushes in index/")
 	flag.IntVar(&c.HistoryDepth, "history-depth", c.HistoryDepth, "older pushes of such a tag")
-	flag.IntVar(&c.BaseLayers, "base-layers", 50, "pool of base layers shared across repositories")
-	flag.IntVar(&c.OrphanBlobs, "orphans", 100, "orphan blobs")
+	flag.IntVar(&c.BaseLayers, "base-layers", c.BaseLayers, "pool of base layers shared across repositories")
+	flag.IntVar(&c.OrphanBlobs, "orphans", c.OrphanBlobs, "orphan blobs")
 	flag.Float64Var(&c.NestedShare, "nested-share", c.NestedShare, "share of nested repository names")
 	flag.Float64Var(&c.RecentShare, "recent-share", c.RecentShare, "share of pushes dated now")
 	flag.IntVar(&c.Jobs, "jobs", 4, "repositories written in parallel")
+	now := flag.String("now", c.Now.Format(time.RFC3339), "the time pushes are dated before (RFC 3339)")
 	flag.Parse()
 	if *root == "" || flag.NArg() > 0 {
 		flag.Usage()
+		os.Exit(2)
+	}
+	var err error
+	if c.Now, err = time.Parse(time.RFC3339, *now); err != nil {
+		fmt.Fprintln(os.Stderr, "-now:", err)
 		os.Exit(2)
 	}
 	start := time.Now()
