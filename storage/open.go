@@ -64,6 +64,7 @@ func Open(ctx context.Context, loc Location) (*Storage, error) {
 	if typ == "s3" || typ == "s3aws" {
 		d = prefixSafeDelete{d}
 	}
+	d = untraced(d) // filesystem only: see untraced.go
 	d = wrapDriverForTest(ctx, d)
 	s := &Storage{Driver: d, Type: typ, Location: loc}
 	if typ == "filesystem" {
