@@ -2,7 +2,6 @@ package gc_test
 
 import (
 	"context"
-	"flag"
 	"testing"
 
 	"github.com/regprune/regprune/gc"
@@ -18,14 +17,11 @@ import (
 // Each reports, besides ns/op: files (regular files of the tree),
 // ns/file, and peak-heap-B/obj (the peak heap while it ran, above the heap
 // before it, divided by blobs plus manifest revisions).
-var (
-	benchRepos = flag.Int("bench.repos", 100, "repositories of the generated benchmark tree")
-	benchTags  = flag.Int("bench.tags", 20, "tags per repository of the generated benchmark tree")
-)
+var benchConfig = gen.BenchFlags() // -bench.repos, -bench.tags
 
 func benchTree(b *testing.B) *gen.Result {
 	b.Helper()
-	res, err := gen.Cached(gen.BenchDir(), gen.Bench(*benchRepos, *benchTags))
+	res, err := gen.Cached(gen.BenchDir(), benchConfig())
 	if err != nil {
 		b.Fatal(err)
 	}

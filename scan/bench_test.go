@@ -2,7 +2,6 @@ package scan_test
 
 import (
 	"context"
-	"flag"
 	"testing"
 
 	"github.com/regprune/regprune/gc"
@@ -19,14 +18,11 @@ import (
 // BenchmarkScan is what `regprune scan` does: the inventory and gc's plan
 // side by side, sharing one manifest cache; BenchmarkInventory is the
 // inventory alone. Compare with gc's BenchmarkPlan (the mark phase).
-var (
-	benchRepos = flag.Int("bench.repos", 100, "repositories of the generated benchmark tree")
-	benchTags  = flag.Int("bench.tags", 20, "tags per repository of the generated benchmark tree")
-)
+var benchConfig = gen.BenchFlags() // -bench.repos, -bench.tags
 
 func benchStorage(b *testing.B) (*gen.Result, *storage.Storage) {
 	b.Helper()
-	res, err := gen.Cached(gen.BenchDir(), gen.Bench(*benchRepos, *benchTags))
+	res, err := gen.Cached(gen.BenchDir(), benchConfig())
 	if err != nil {
 		b.Fatal(err)
 	}

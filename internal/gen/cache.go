@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -93,4 +94,13 @@ func load(dir string) (*Result, error) {
 	}
 	res.Root = filepath.Join(dir, "root")
 	return &res, nil
+}
+
+// BenchFlags registers -bench.repos and -bench.tags on the command line
+// (call it once per test binary, from a package variable) and returns the
+// config they select, for use after flag parsing.
+func BenchFlags() func() Config {
+	repos := flag.Int("bench.repos", 100, "repositories of the generated benchmark tree")
+	tags := flag.Int("bench.tags", 20, "tags per repository of the generated benchmark tree")
+	return func() Config { return Bench(*repos, *tags) }
 }
