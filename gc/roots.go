@@ -2,6 +2,7 @@ package gc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/regprune/regprune/scan"
@@ -71,6 +72,10 @@ func (pl *planner) markReferrers(ctx context.Context, r *repoState) error {
 		}
 		m, err := pl.manifest(ctx, d)
 		if err != nil {
+			if !errors.Is(err, storage.ErrBadManifest) && !errors.Is(err, storage.ErrNotFound) {
+				// An I/O error: whether its subject is live is unknown.
+				return fmt.Errorf("repository %s: untagged manifest %s: %w", r.name, d, err)
+			}
 			r.bad[d] = err
 			continue
 		}
