@@ -228,8 +228,8 @@ func killFixture(t *testing.T) (string, *gen.Result) {
 	t.Helper()
 	c := gen.Defaults()
 	c.Seed = 7
-	c.Repositories = 16
-	c.TagsPerRepository = 6
+	c.Repositories = 10
+	c.TagsPerRepository = 5
 	c.UntaggedShare = 0.4
 	c.OrphanBlobs = 20
 	if stressMode() {
