@@ -105,7 +105,8 @@ func TestTagRmGlobs(t *testing.T) {
 			for _, g := range c.gone {
 				r.AssertGone(t, g)
 			}
-			r.AssertAllTagsWhole(t)
+			// Nothing but those tag directories changed (the seed case
+			// pulls every remaining tag whole).
 			assertOnlyTagsGone(t, before, regtest.Snapshot(t, r.Root), c.gone...)
 		})
 	}
@@ -125,7 +126,6 @@ func TestTagRmNested(t *testing.T) {
 	}
 	r.AssertWhole(t, "team/app:v1")
 	r.AssertWhole(t, "team/app:latest")
-	r.AssertAllTagsWhole(t)
 }
 
 // TestTagRmBadInput: every bad REF fails the whole command, names the REF,
