@@ -17,7 +17,9 @@ UPSTREAM_SCALE_MAX=${UPSTREAM_SCALE_MAX:-1000}
 UPSTREAM_VERSION=v3.1.2
 if [ -z "${BENCH_TMP:-}" ]; then
 	BENCH_TMP=/tmp
-	if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt 8000000 ]; then BENCH_TMP=/dev/shm; fi
+	# tmpfs when it has room for two 2,000-repository trees (space and inodes)
+	if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt 8000000 ] &&
+		[ "$(df -Pi /dev/shm | awk 'NR==2 {print $4}')" -gt 3500000 ]; then BENCH_TMP=/dev/shm; fi
 fi
 WORK=$(mktemp -d "$BENCH_TMP/regprune-bench.XXXXXX")
 if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$WORK"' EXIT; fi
@@ -77,23 +79,24 @@ echo "go: $(go version | cut -d' ' -f3); upstream: registry $UPSTREAM_VERSION"
 # gen N DIR: generate an N x TAGS tree in DIR, summary in DIR.json.
 gen() { "$BIN/gentree" -root "$2" -repos "$1" -tags "$TAGS" >"$2.json"; }
 
-# run_pair N: upstream and regprune gc on copies of the N-repository tree;
-# sets UP_S, RP_S (and the measure variables of the regprune run).
-run_pair() {
-	local n=$1 src=$WORK/src$1
-	cp -a "$src" "$WORK/up$n"
+# run_upstream N: upstream garbage-collect on its own copy of the
+# N-repository tree (generated again: the generator is deterministic, and
+# two trees at a time fit where three would not); sets UP_S, UP_RSS.
+run_upstream() {
+	local n=$1
+	gen "$n" "$WORK/up$n"
 	upstream_config "$WORK/up$n" "$WORK/up$n.yml"
 	measure "upstream$n" "$BIN/registry" garbage-collect --delete-untagged -q "$WORK/up$n.yml"
 	UP_S=$SECS UP_RSS=$RSS_KB
+	rm -rf "$WORK/up$n"
 }
 
 say "bench: generating $REPOS x $TAGS"
-gen "$REPOS" "$WORK/src$REPOS"
-SRC=$WORK/src$REPOS
+gen "$REPOS" "$WORK/rp"
+SRC=$WORK/rp
 FILES=$(field files "$SRC.json")
 BLOBS=$(field blobs "$SRC.json")
 REVS=$(field revisions "$SRC.json")
-cp -a "$SRC" "$WORK/rp"
 echo
 echo "## tree: $REPOS repositories x $TAGS tags (gen.Bench, seed 1)"
 echo "files $FILES, blobs $BLOBS, manifest revisions $REVS, tags $(field tags "$SRC.json") (+ $(field removed_tags "$SRC.json") deleted), indexes $(field indexes "$SRC.json")"
@@ -109,7 +112,10 @@ measure scan "$BIN/regprune" --root "$WORK/rp" --json scan --grace 0
 SCAN_S=$SECS SCAN_RSS=$RSS_KB
 
 say "bench: upstream garbage-collect ($REPOS repositories)"
-run_pair "$REPOS"
+gen "$REPOS" "$WORK/up$REPOS"
+upstream_config "$WORK/up$REPOS" "$WORK/up$REPOS.yml"
+measure "upstream$REPOS" "$BIN/registry" garbage-collect --delete-untagged -q "$WORK/up$REPOS.yml"
+UP_S=$SECS UP_RSS=$RSS_KB
 say "bench: regprune gc ($REPOS repositories)"
 measure regprune "$BIN/regprune" --root "$WORK/rp" gc --delete-untagged --grace 0
 RP_S=$SECS RP_RSS=$RSS_KB RP_CPU=$(awk -v u="$USER_S" -v s="$SYS_S" 'BEGIN {print u + s}')
@@ -157,13 +163,12 @@ for n in $SCALE; do
 		nf=$FILES rs=$RP_S us=$UP_S
 	else
 		say "bench: scaling, $n repositories"
-		gen "$n" "$WORK/src$n"
-		nf=$(field files "$WORK/src$n.json")
-		cp -a "$WORK/src$n" "$WORK/rp$n"
+		gen "$n" "$WORK/rp$n"
+		nf=$(field files "$WORK/rp$n.json")
 		measure "regprune$n" "$BIN/regprune" --root "$WORK/rp$n" gc --delete-untagged --grace 0
 		rs=$SECS us=-
-		if [ "$n" -le "$UPSTREAM_SCALE_MAX" ]; then run_pair "$n"; us=$UP_S; fi
-		rm -rf "$WORK/src$n" "$WORK/rp$n" "$WORK/up$n"
+		rm -rf "$WORK/rp$n"
+		if [ "$n" -le "$UPSTREAM_SCALE_MAX" ]; then run_upstream "$n"; us=$UP_S; fi
 	fi
 	r=-
 	if [ "$us" != - ]; then r=$(ratio "$us" "$rs")x; fi
