@@ -17,9 +17,9 @@ UPSTREAM_SCALE_MAX=${UPSTREAM_SCALE_MAX:-1000}
 UPSTREAM_VERSION=v3.1.2
 if [ -z "${BENCH_TMP:-}" ]; then
 	BENCH_TMP=/tmp
-	# tmpfs when it has room for two 2,000-repository trees (space and inodes)
+	# tmpfs when it has room for two 1,000-repository trees (space and inodes)
 	if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt 8000000 ] &&
-		[ "$(df -Pi /dev/shm | awk 'NR==2 {print $4}')" -gt 3500000 ]; then BENCH_TMP=/dev/shm; fi
+		[ "$(df -Pi /dev/shm | awk 'NR==2 {print $4}')" -gt 2000000 ]; then BENCH_TMP=/dev/shm; fi
 fi
 WORK=$(mktemp -d "$BENCH_TMP/regprune-bench.XXXXXX")
 if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$WORK"' EXIT; fi
