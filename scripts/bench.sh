@@ -115,7 +115,7 @@ say "bench: upstream garbage-collect ($REPOS repositories)"
 gen "$REPOS" "$WORK/up$REPOS"
 upstream_config "$WORK/up$REPOS" "$WORK/up$REPOS.yml"
 measure "upstream$REPOS" "$BIN/registry" garbage-collect --delete-untagged -q "$WORK/up$REPOS.yml"
-UP_S=$SECS UP_RSS=$RSS_KB
+UP_S=$SECS UP_RSS=$RSS_KB MAIN_UP_S=$SECS
 say "bench: regprune gc ($REPOS repositories)"
 measure regprune "$BIN/regprune" --root "$WORK/rp" gc --delete-untagged --grace 0
 RP_S=$SECS RP_RSS=$RSS_KB RP_CPU=$(awk -v u="$USER_S" -v s="$SYS_S" 'BEGIN {print u + s}')
@@ -160,7 +160,7 @@ echo "| repositories | files | regprune gc s | per 1,000 files ms | upstream s |
 echo "|---|---|---|---|---|---|"
 for n in $SCALE; do
 	if [ "$n" = "$REPOS" ]; then
-		nf=$FILES rs=$RP_S us=$UP_S
+		nf=$FILES rs=$RP_S us=$MAIN_UP_S
 	else
 		say "bench: scaling, $n repositories"
 		gen "$n" "$WORK/rp$n"
