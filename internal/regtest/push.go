@@ -186,9 +186,19 @@ func (r *Registry) PushImage(t testing.TB, repoTag string, opts ...ImageOption) 
 func (r *Registry) Write(t testing.TB, repoTag string, img v1.Image) {
 	t.Helper()
 	ref := r.target(t, repoTag, img)
-	if err := remote.Write(ref, img, remote.WithContext(t.Context())); err != nil {
+	if err := remote.Write(ref, img, uploadOptions(t)...); err != nil {
 		t.Fatalf("regtest: push image %s: %v", ref, err)
 	}
+}
+
+// uploadOptions are the options of a push that uploads several blobs. One
+// upload at a time: go-containerregistry up to v0.21.8 swaps its writer's
+// HTTP client while parallel uploads use it when a layer is mounted from
+// another repository (a data race, google/go-containerregistry#2391, fixed
+// in v0.21.9, which needs github.com/distribution/reference v0.6.0 and so
+// cannot build beside docker/distribution v2.8.3).
+func uploadOptions(t testing.TB) []remote.Option {
+	return []remote.Option{remote.WithContext(t.Context()), remote.WithJobs(1)}
 }
 
 // target is repoTag itself, or repo@digest of m when repoTag has no tag.
@@ -260,7 +270,7 @@ func (r *Registry) PushIndexOf(t testing.TB, repoTag string, idx ...v1.ImageInde
 func (r *Registry) WriteIndex(t testing.TB, repoTag string, idx v1.ImageIndex) {
 	t.Helper()
 	ref := r.target(t, repoTag, idx)
-	if err := remote.WriteIndex(ref, idx, remote.WithContext(t.Context())); err != nil {
+	if err := remote.WriteIndex(ref, idx, uploadOptions(t)...); err != nil {
 		t.Fatalf("regtest: push index %s: %v", ref, err)
 	}
 }
