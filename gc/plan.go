@@ -1,9 +1,12 @@
 package gc
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/regprune/regprune/scan"
@@ -133,31 +136,50 @@ func (pl *planner) finish() {
 	}
 	sort.Strings(p.Warnings)
 	sort.Slice(p.Tags, func(i, j int) bool {
-		return p.Tags[i].Repository+":"+p.Tags[i].Tag < p.Tags[j].Repository+":"+p.Tags[j].Tag
+		return joinedLess(p.Tags[i].Repository, ':', p.Tags[i].Tag, p.Tags[j].Repository, p.Tags[j].Tag)
 	})
 	sortRepoDigest(p.Manifests, func(m ManifestRemoval) (string, storage.Digest) { return m.Repository, m.Digest })
 	sort.Slice(p.History, func(i, j int) bool {
 		a, b := p.History[i], p.History[j]
-		if a.Repository+":"+a.Tag != b.Repository+":"+b.Tag {
-			return a.Repository+":"+a.Tag < b.Repository+":"+b.Tag
+		if a.Repository != b.Repository || a.Tag != b.Tag {
+			return joinedLess(a.Repository, ':', a.Tag, b.Repository, b.Tag)
 		}
-		return a.Digest.Hex() < b.Digest.Hex()
+		return a.Digest.Compare(b.Digest) < 0
 	})
 	sortRepoDigest(p.LayerLinks, func(l LayerLinkRemoval) (string, storage.Digest) { return l.Repository, l.Digest })
-	sort.Slice(p.Blobs, func(i, j int) bool { return p.Blobs[i].Digest.Hex() < p.Blobs[j].Digest.Hex() })
+	slices.SortFunc(p.Blobs, func(a, b BlobRemoval) int { return a.Digest.Compare(b.Digest) })
 	sort.Slice(p.Uploads, func(i, j int) bool {
-		return p.Uploads[i].Repository+"/"+p.Uploads[i].ID < p.Uploads[j].Repository+"/"+p.Uploads[j].ID
+		return joinedLess(p.Uploads[i].Repository, '/', p.Uploads[i].ID, p.Uploads[j].Repository, p.Uploads[j].ID)
 	})
 	sort.Strings(p.Repositories)
 }
 
-func sortRepoDigest[T any](s []T, key func(T) (string, storage.Digest)) {
-	sort.Slice(s, func(i, j int) bool {
-		ri, di := key(s[i])
-		rj, dj := key(s[j])
-		if ri != rj {
-			return ri < rj
+// joinedLess reports whether a1+sep+a2 < b1+sep+b2, without building
+// either string.
+func joinedLess(a1 string, sep byte, a2, b1, b2 string) bool {
+	at := func(x1, x2 string, i int) byte {
+		switch {
+		case i < len(x1):
+			return x1[i]
+		case i == len(x1):
+			return sep
+		default:
+			return x2[i-len(x1)-1]
 		}
-		return di.Hex() < dj.Hex()
+	}
+	na, nb := len(a1)+1+len(a2), len(b1)+1+len(b2)
+	for i := 0; i < na && i < nb; i++ {
+		if ca, cb := at(a1, a2, i), at(b1, b2, i); ca != cb {
+			return ca < cb
+		}
+	}
+	return na < nb
+}
+
+func sortRepoDigest[T any](s []T, key func(T) (string, storage.Digest)) {
+	slices.SortFunc(s, func(a, b T) int {
+		ra, da := key(a)
+		rb, db := key(b)
+		return cmp.Or(strings.Compare(ra, rb), da.Compare(db))
 	})
 }

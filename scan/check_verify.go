@@ -24,7 +24,7 @@ func (c *checker) verifyDigests(ctx context.Context) error {
 			total += ref.size
 		}
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i].Hex() < ds[j].Hex() })
+	sort.Slice(ds, func(i, j int) bool { return ds[i].Compare(ds[j]) < 0 })
 	bar := c.bar("verifying digests", total, progress.Bytes, "")
 	defer bar.Done()
 	g, gctx := errgroup.WithContext(ctx)

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -31,27 +32,38 @@ func ParseDigest(s string) (Digest, error) {
 // found in directory names of the storage.
 func ParseHex(h string) (Digest, error) {
 	var d Digest
-	if len(h) != hexLen || !isLowerHex(h) {
+	if len(h) != hexLen {
 		return d, fmt.Errorf("%w: %q: want 64 lowercase hex characters", ErrBadDigest, clip(h))
 	}
-	if _, err := hex.Decode(d[:], []byte(h)); err != nil {
-		return d, fmt.Errorf("%w: %q: %v", ErrBadDigest, clip(h), err)
+	for i := range d {
+		hi, ok1 := fromHex(h[2*i])
+		lo, ok2 := fromHex(h[2*i+1])
+		if !ok1 || !ok2 {
+			return Digest{}, fmt.Errorf("%w: %q: want 64 lowercase hex characters", ErrBadDigest, clip(h))
+		}
+		d[i] = hi<<4 | lo
 	}
 	return d, nil
 }
 
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
+// fromHex is the value of one lowercase hex digit.
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
 	}
-	return true
+	return 0, false
 }
 
 // Hex is the 64-character lowercase hex form.
 func (d Digest) Hex() string { return hex.EncodeToString(d[:]) }
+
+// Compare orders digests as their hex forms order, without building them:
+// -1, 0 or +1 (for sorting millions of digests without an allocation per
+// comparison).
+func (d Digest) Compare(e Digest) int { return bytes.Compare(d[:], e[:]) }
 
 // String is the "sha256:<hex>" form used in links and manifests.
 func (d Digest) String() string { return digestPrefix + d.Hex() }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/hex"
 	"path"
 	"strings"
 )
@@ -59,93 +60,131 @@ const (
 	Algorithm    = algorithm
 )
 
+// Fixed prefixes, so that each path below is built with one allocation
+// (gc builds a path for every object it stats or deletes).
+const (
+	blobsRoot        = V2Path + "/blobs"
+	blobAlgorithm    = blobsRoot + "/" + algorithm
+	repositoriesRoot = V2Path + "/repositories"
+	layerLinksDir    = "/" + LayersDir + "/" + algorithm
+	manifestsDir     = "/" + ManifestsDir
+	revisionsDir     = manifestsDir + "/" + RevisionsDir + "/" + algorithm
+	tagsDir          = manifestsDir + "/" + TagsDir
+	currentLink      = "/" + CurrentDir + "/" + LinkFile
+	indexDir         = "/" + IndexDir + "/" + algorithm
+	uploadsDir       = "/" + UploadsDir
+)
+
+// hexOf is d's hex form in an array: converted in a concatenation, it
+// costs no allocation of its own.
+func hexOf(d Digest) [hexLen]byte {
+	var h [hexLen]byte
+	hex.Encode(h[:], d[:])
+	return h
+}
+
 // LockPath is the driver path of regprune's lock file.
 func LockPath() string { return V2Path + "/" + LockName }
 
 // BlobsRoot holds the blob store, one directory per algorithm.
-func BlobsRoot() string { return V2Path + "/blobs" }
+func BlobsRoot() string { return blobsRoot }
 
 // BlobAlgorithmPath holds the 256 two-hex-digit prefix directories.
-func BlobAlgorithmPath() string { return BlobsRoot() + "/" + algorithm }
+func BlobAlgorithmPath() string { return blobAlgorithm }
 
 // BlobPrefixPath is the directory of blobs whose hex starts with prefix.
-func BlobPrefixPath(prefix string) string { return BlobAlgorithmPath() + "/" + prefix }
+func BlobPrefixPath(prefix string) string { return blobAlgorithm + "/" + prefix }
 
 // BlobPath is the directory of one blob.
 func BlobPath(d Digest) string {
-	h := d.Hex()
-	return BlobPrefixPath(h[:2]) + "/" + h
+	h := hexOf(d)
+	return blobAlgorithm + "/" + string(h[:2]) + "/" + string(h[:])
 }
 
 // BlobDataPath is the file holding the blob's bytes.
-func BlobDataPath(d Digest) string { return BlobPath(d) + "/" + DataFile }
+func BlobDataPath(d Digest) string {
+	h := hexOf(d)
+	return blobAlgorithm + "/" + string(h[:2]) + "/" + string(h[:]) + "/" + DataFile
+}
 
 // RepositoriesPath holds every repository.
-func RepositoriesPath() string { return V2Path + "/repositories" }
+func RepositoriesPath() string { return repositoriesRoot }
 
 // RepositoryPath is the directory of the named repository (name may nest).
-func RepositoryPath(repo string) string { return RepositoriesPath() + "/" + repo }
+func RepositoryPath(repo string) string { return repositoriesRoot + "/" + repo }
 
 // LayerLinksPath holds the repository's layer links, one directory each.
-func LayerLinksPath(repo string) string {
-	return RepositoryPath(repo) + "/" + LayersDir + "/" + algorithm
-}
+func LayerLinksPath(repo string) string { return repositoriesRoot + "/" + repo + layerLinksDir }
 
 // LayerLinkDirPath is the directory of one layer link.
-func LayerLinkDirPath(repo string, d Digest) string { return LayerLinksPath(repo) + "/" + d.Hex() }
-
-// LayerLinkPath is the link file that lets repo serve blob d.
-func LayerLinkPath(repo string, d Digest) string { return LayerLinkDirPath(repo, d) + "/" + LinkFile }
-
-// ManifestsPath holds revisions and tags.
-func ManifestsPath(repo string) string { return RepositoryPath(repo) + "/" + ManifestsDir }
-
-// RevisionsPath holds the repository's manifest revisions.
-func RevisionsPath(repo string) string {
-	return ManifestsPath(repo) + "/" + RevisionsDir + "/" + algorithm
+func LayerLinkDirPath(repo string, d Digest) string {
+	h := hexOf(d)
+	return repositoriesRoot + "/" + repo + layerLinksDir + "/" + string(h[:])
 }
 
+// LayerLinkPath is the link file that lets repo serve blob d.
+func LayerLinkPath(repo string, d Digest) string {
+	h := hexOf(d)
+	return repositoriesRoot + "/" + repo + layerLinksDir + "/" + string(h[:]) + "/" + LinkFile
+}
+
+// ManifestsPath holds revisions and tags.
+func ManifestsPath(repo string) string { return repositoriesRoot + "/" + repo + manifestsDir }
+
+// RevisionsPath holds the repository's manifest revisions.
+func RevisionsPath(repo string) string { return repositoriesRoot + "/" + repo + revisionsDir }
+
 // RevisionPath is the directory of one manifest revision.
-func RevisionPath(repo string, d Digest) string { return RevisionsPath(repo) + "/" + d.Hex() }
+func RevisionPath(repo string, d Digest) string {
+	h := hexOf(d)
+	return repositoriesRoot + "/" + repo + revisionsDir + "/" + string(h[:])
+}
 
 // RevisionLinkPath is the link that says manifest d exists in repo.
-func RevisionLinkPath(repo string, d Digest) string { return RevisionPath(repo, d) + "/" + LinkFile }
+func RevisionLinkPath(repo string, d Digest) string {
+	h := hexOf(d)
+	return repositoriesRoot + "/" + repo + revisionsDir + "/" + string(h[:]) + "/" + LinkFile
+}
 
 // TagsPath holds the repository's tags.
-func TagsPath(repo string) string { return ManifestsPath(repo) + "/" + TagsDir }
+func TagsPath(repo string) string { return repositoriesRoot + "/" + repo + tagsDir }
 
 // TagPath is the directory of one tag; removing it removes the tag.
-func TagPath(repo, tag string) string { return TagsPath(repo) + "/" + tag }
+func TagPath(repo, tag string) string { return repositoriesRoot + "/" + repo + tagsDir + "/" + tag }
 
 // TagCurrentLinkPath holds the tag's current manifest; its modification
 // time is the tag's last push.
 func TagCurrentLinkPath(repo, tag string) string {
-	return TagPath(repo, tag) + "/" + CurrentDir + "/" + LinkFile
+	return repositoriesRoot + "/" + repo + tagsDir + "/" + tag + currentLink
 }
 
 // TagIndexPath holds the tag's history: every manifest it pointed to.
 func TagIndexPath(repo, tag string) string {
-	return TagPath(repo, tag) + "/" + IndexDir + "/" + algorithm
+	return repositoriesRoot + "/" + repo + tagsDir + "/" + tag + indexDir
 }
 
 // TagIndexEntryPath is the history entry of manifest d in tag.
 func TagIndexEntryPath(repo, tag string, d Digest) string {
-	return TagIndexPath(repo, tag) + "/" + d.Hex()
+	h := hexOf(d)
+	return repositoriesRoot + "/" + repo + tagsDir + "/" + tag + indexDir + "/" + string(h[:])
 }
 
 // TagIndexLinkPath is the link file of a history entry.
 func TagIndexLinkPath(repo, tag string, d Digest) string {
-	return TagIndexEntryPath(repo, tag, d) + "/" + LinkFile
+	h := hexOf(d)
+	return repositoriesRoot + "/" + repo + tagsDir + "/" + tag + indexDir + "/" + string(h[:]) + "/" + LinkFile
 }
 
 // UploadsPath holds the repository's upload sessions.
-func UploadsPath(repo string) string { return RepositoryPath(repo) + "/" + UploadsDir }
+func UploadsPath(repo string) string { return repositoriesRoot + "/" + repo + uploadsDir }
 
 // UploadPath is the directory of one upload session.
-func UploadPath(repo, id string) string { return UploadsPath(repo) + "/" + id }
+func UploadPath(repo, id string) string { return repositoriesRoot + "/" + repo + uploadsDir + "/" + id }
 
 // UploadStartedAtPath holds the RFC 3339 time the upload started.
-func UploadStartedAtPath(repo, id string) string { return UploadPath(repo, id) + "/" + StartedAt }
+func UploadStartedAtPath(repo, id string) string {
+	return repositoriesRoot + "/" + repo + uploadsDir + "/" + id + "/" + StartedAt
+}
 
 // Base is the last element of a driver path.
 func Base(p string) string { return path.Base(p) }

@@ -67,3 +67,25 @@ func TestRepositoryName(t *testing.T) {
 		t.Error("Base or DataFile disagree with the layout")
 	}
 }
+
+// The per-object paths gc builds by the hundred thousand cost one
+// allocation each.
+func TestLayoutPathAllocations(t *testing.T) {
+	var d Digest
+	d[0] = 0xab
+	var sink string
+	for name, f := range map[string]func(){
+		"BlobPath":          func() { sink = BlobPath(d) },
+		"BlobDataPath":      func() { sink = BlobDataPath(d) },
+		"LayerLinkDirPath":  func() { sink = LayerLinkDirPath("team/app", d) },
+		"LayerLinkPath":     func() { sink = LayerLinkPath("team/app", d) },
+		"RevisionPath":      func() { sink = RevisionPath("team/app", d) },
+		"RevisionLinkPath":  func() { sink = RevisionLinkPath("team/app", d) },
+		"TagIndexEntryPath": func() { sink = TagIndexEntryPath("team/app", "v1", d) },
+	} {
+		if n := testing.AllocsPerRun(100, f); n != 1 {
+			t.Errorf("%s: %v allocations, want 1", name, n)
+		}
+	}
+	_ = sink
+}
