@@ -64,23 +64,20 @@ func (pl *planner) planBlobs(ctx context.Context) error {
 	}
 	out := make([]BlobRemoval, len(candidates))
 	recent := make([]bool, len(candidates))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(pl.opts.Jobs * 4)
-	for i, d := range candidates {
-		g.Go(func() error {
-			out[i] = BlobRemoval{Digest: d, Repositories: sortedRepos(pl.attrib[d])}
-			fi, err := pl.statFirst(gctx, storage.BlobDataPath(d), storage.BlobPath(d))
-			if err != nil || fi == nil {
-				return err
-			}
-			recent[i] = pl.opts.recent(fi.ModTime())
-			if !fi.IsDir() {
-				out[i].Size = fi.Size()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	err := storage.Each(ctx, len(candidates), pl.opts.Jobs, func(ctx context.Context, i int) error {
+		d := candidates[i]
+		out[i] = BlobRemoval{Digest: d, Repositories: sortedRepos(pl.attrib[d])}
+		fi, err := pl.statFirst(ctx, storage.BlobDataPath(d), storage.BlobPath(d))
+		if err != nil || fi == nil {
+			return err
+		}
+		recent[i] = pl.opts.recent(fi.ModTime())
+		if !fi.IsDir() {
+			out[i].Size = fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	for i, b := range out {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
 	"github.com/regprune/regprune/storage"
-	"golang.org/x/sync/errgroup"
 )
 
 // executor holds the state of one Execute.
@@ -17,6 +17,7 @@ type executor struct {
 	st       *storage.Storage
 	opts     Options
 	progress func(Phase, int)
+	debug    bool // the log takes debug records: one per removed object
 
 	mu      sync.Mutex
 	sum     Summary
@@ -35,7 +36,8 @@ type executor struct {
 // storage.ErrInterrupted; the summary says what was removed until then.
 func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, progress func(Phase, int)) (Summary, error) {
 	opts = opts.withDefaults()
-	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{}}
+	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{},
+		debug: opts.Log.Enabled(ctx, slog.LevelDebug)}
 	x.sum = Summary{KeptRecent: p.KeptRecent, Warnings: append([]string(nil), p.Warnings...)}
 	steps := []struct {
 		phase Phase
@@ -88,32 +90,23 @@ func (x *executor) warnf(format string, args ...any) {
 // many were deleted; count is called for each.
 func (x *executor) each(ctx context.Context, phase Phase, n int, del func(context.Context, int) (string, error), count func(int)) (int, error) {
 	var done atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(x.opts.Jobs)
-	for i := 0; i < n; i++ {
-		if gctx.Err() != nil {
-			break
+	err := storage.Each(ctx, n, x.opts.Jobs, func(ctx context.Context, i int) error {
+		name, err := del(ctx, i)
+		if err != nil || name == "" {
+			return err
 		}
-		g.Go(func() error {
-			name, err := del(gctx, i)
-			if err != nil || name == "" {
-				return err
-			}
-			done.Add(1)
+		done.Add(1)
+		if x.debug {
 			x.opts.Log.Debug("gc: removed", "phase", phase, "object", name) // repository@digest, repository:tag, blob digest
-			x.mu.Lock()
-			defer x.mu.Unlock()
-			count(i)
-			if x.opts.Removed != nil {
-				x.opts.Removed(phase, name)
-			}
-			return nil
-		})
-	}
-	err := g.Wait()
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
-	}
+		}
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		count(i)
+		if x.opts.Removed != nil {
+			x.opts.Removed(phase, name)
+		}
+		return nil
+	})
 	return int(done.Load()), err
 }
 
@@ -150,7 +143,7 @@ func (x *executor) removeManifests(ctx context.Context) (int, error) {
 		if x.isSkipped(h.Repository, h.Digest) {
 			return "", nil
 		}
-		return "", x.st.Delete(ctx, storage.TagIndexEntryPath(h.Repository, h.Tag, h.Digest))
+		return "", x.st.DeleteTagIndexEntry(ctx, h.Repository, h.Tag, h.Digest)
 	}, func(int) {})
 	if err != nil {
 		return 0, err
@@ -164,7 +157,7 @@ func (x *executor) removeManifests(ctx context.Context) (int, error) {
 		if x.isSkipped(m.Repository, m.Digest) {
 			return "", nil
 		}
-		return m.Repository + "@" + m.Digest.String(), x.st.Delete(ctx, storage.RevisionPath(m.Repository, m.Digest))
+		return m.Repository + "@" + m.Digest.String(), x.st.DeleteRevision(ctx, m.Repository, m.Digest)
 	}, func(int) { x.sum.Removed.Manifests++ })
 }
 
@@ -181,7 +174,7 @@ func (x *executor) removeLayerLinks(ctx context.Context) (int, error) {
 		if _, ok := keep[l.Repository][l.Digest]; ok {
 			return "", nil
 		}
-		return l.Repository + "@" + l.Digest.String(), x.st.Delete(ctx, storage.LayerLinkDirPath(l.Repository, l.Digest))
+		return l.Repository + "@" + l.Digest.String(), x.st.DeleteLayerLink(ctx, l.Repository, l.Digest)
 	}, func(int) { x.sum.Removed.LayerLinks++ })
 }
 
@@ -198,7 +191,7 @@ func (x *executor) removeBlobs(ctx context.Context) (int, error) {
 		if _, ok := rescued[b.Digest]; ok {
 			return "", nil
 		}
-		return b.Digest.String(), x.st.Delete(ctx, storage.BlobPath(b.Digest))
+		return b.Digest.String(), x.st.DeleteBlob(ctx, b.Digest)
 	}, func(i int) {
 		x.sum.Removed.Blobs++
 		x.sum.FreedBytes += bs[i].Size

@@ -8,7 +8,6 @@ import (
 
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
-	"golang.org/x/sync/errgroup"
 )
 
 type digestSet = map[storage.Digest]struct{}
@@ -65,16 +64,12 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 		r.revs[d] = struct{}{}
 	}
 	r.tags = make([]scan.Tag, len(tagNames))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, n := range tagNames {
-		g.Go(func() error {
-			return pl.io(gctx, func() (err error) {
-				r.tags[i], err = scan.ReadTag(gctx, pl.st, repo, n)
-				return err
-			})
+	return r, storage.Each(ctx, len(tagNames), pl.opts.Jobs, func(ctx context.Context, i int) error {
+		return pl.io(ctx, func() (err error) {
+			r.tags[i], err = scan.ReadTag(ctx, pl.st, repo, tagNames[i])
+			return err
 		})
-	}
-	return r, g.Wait()
+	})
 }
 
 // planRepository marks one repository and plans its removals.
@@ -116,15 +111,14 @@ func (pl *planner) planRepository(ctx context.Context, repo string) error {
 // prefetch reads the repository's manifests in parallel: marking reads
 // every revision anyway, one at a time.
 func (pl *planner) prefetch(ctx context.Context, r *repoState) {
-	var g errgroup.Group
-	g.SetLimit(pl.opts.Jobs)
+	revs := make([]storage.Digest, 0, len(r.revs))
 	for d := range r.revs {
-		g.Go(func() error {
-			_, _ = pl.manifest(ctx, d) // errors are cached and met again by marking
-			return nil
-		})
+		revs = append(revs, d)
 	}
-	_ = g.Wait()
+	_ = storage.Each(ctx, len(revs), pl.opts.Jobs, func(ctx context.Context, i int) error {
+		_, _ = pl.manifest(ctx, revs[i]) // errors are cached and met again by marking
+		return nil
+	})
 }
 
 // record adds a planned repository to the plan: its removals, and what

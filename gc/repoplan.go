@@ -113,27 +113,25 @@ func (pl *planner) planHistory(ctx context.Context, r *repoState) ([]HistoryRemo
 		return nil, nil
 	}
 	found := make([][]HistoryRemoval, len(r.tags))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, t := range r.tags {
-		g.Go(func() error {
-			var ds []storage.Digest
-			err := pl.io(gctx, func() (err error) {
-				ds, err = pl.st.ListDigests(gctx, storage.TagIndexPath(r.name, t.Name))
-				return err
-			})
-			for _, d := range ds {
-				if _, ok := r.removedRevs[d]; ok {
-					found[i] = append(found[i], HistoryRemoval{Repository: r.name, Tag: t.Name, Digest: d})
-				}
-			}
-			if errors.Is(err, storage.ErrBadDigest) {
-				pl.warnf("repository %s: tag %s: history: %v", r.name, t.Name, err)
-				return nil
-			}
+	err := storage.Each(ctx, len(r.tags), pl.opts.Jobs, func(ctx context.Context, i int) error {
+		t := r.tags[i]
+		var ds []storage.Digest
+		err := pl.io(ctx, func() (err error) {
+			ds, err = pl.st.ListDigests(ctx, storage.TagIndexPath(r.name, t.Name))
 			return err
 		})
-	}
-	if err := g.Wait(); err != nil {
+		for _, d := range ds {
+			if _, ok := r.removedRevs[d]; ok {
+				found[i] = append(found[i], HistoryRemoval{Repository: r.name, Tag: t.Name, Digest: d})
+			}
+		}
+		if errors.Is(err, storage.ErrBadDigest) {
+			pl.warnf("repository %s: tag %s: history: %v", r.name, t.Name, err)
+			return nil
+		}
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", r.name, err)
 	}
 	var out []HistoryRemoval

@@ -7,7 +7,6 @@ import (
 
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
-	"golang.org/x/sync/errgroup"
 )
 
 // markRoots marks the repository's live set to a fixpoint: the current
@@ -132,17 +131,14 @@ func (pl *planner) markRecent(ctx context.Context, r *repoState) error {
 // An object none of whose paths exists is not recent.
 func (pl *planner) recentPaths(ctx context.Context, ds []storage.Digest, paths func(storage.Digest) []string) ([]storage.Digest, error) {
 	recent := make([]bool, len(ds))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, d := range ds {
-		g.Go(func() error {
-			fi, err := pl.statFirst(gctx, paths(d)...)
-			if err == nil && fi != nil {
-				recent[i] = pl.opts.recent(fi.ModTime())
-			}
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	err := storage.Each(ctx, len(ds), pl.opts.Jobs, func(ctx context.Context, i int) error {
+		fi, err := pl.statFirst(ctx, paths(ds[i])...)
+		if err == nil && fi != nil {
+			recent[i] = pl.opts.recent(fi.ModTime())
+		}
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	var out []storage.Digest

@@ -64,12 +64,13 @@ func Open(ctx context.Context, loc Location) (*Storage, error) {
 	if typ == "s3" || typ == "s3aws" {
 		d = prefixSafeDelete{d}
 	}
-	d = untraced(d) // filesystem only: see untraced.go
-	d = wrapDriverForTest(ctx, d)
-	s := &Storage{Driver: d, Type: typ, Location: loc}
+	s := &Storage{Type: typ, Location: loc}
 	if typ == "filesystem" {
 		s.LocalRoot = fsRoot(params)
+		d = untraced(d, s.LocalRoot) // see untraced.go
 	}
+	d = wrapDriverForTest(ctx, d)
+	s.Driver = d
 	fi, err := d.Stat(ctx, RepositoriesPath())
 	if err != nil || !fi.IsDir() {
 		if err != nil && !isNotFound(err) {

@@ -127,6 +127,51 @@ func (s *Storage) Delete(ctx context.Context, p string) error {
 	return nil
 }
 
+// LeafDeleter is a driver that removes a directory holding one known file
+// more cheaply than Delete: Open's filesystem driver does. Test wrappers of
+// the driver forward it.
+type LeafDeleter interface {
+	DeleteLeaf(ctx context.Context, dir, file string) error
+}
+
+// deleteLeaf removes dir, which the registry writes holding only file, as
+// Delete would.
+func (s *Storage) deleteLeaf(ctx context.Context, dir, file string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var err error
+	if ld, ok := s.Driver.(LeafDeleter); ok {
+		err = ld.DeleteLeaf(ctx, dir, file)
+	} else {
+		err = s.Driver.Delete(ctx, dir)
+	}
+	if err != nil && !isNotFound(err) {
+		return wrapDriver(dir, err)
+	}
+	return nil
+}
+
+// DeleteRevision removes manifest revision d from repo (its link directory).
+func (s *Storage) DeleteRevision(ctx context.Context, repo string, d Digest) error {
+	return s.deleteLeaf(ctx, RevisionPath(repo, d), LinkFile)
+}
+
+// DeleteLayerLink removes repo's layer link to blob d.
+func (s *Storage) DeleteLayerLink(ctx context.Context, repo string, d Digest) error {
+	return s.deleteLeaf(ctx, LayerLinkDirPath(repo, d), LinkFile)
+}
+
+// DeleteTagIndexEntry removes manifest d from the history of repo's tag.
+func (s *Storage) DeleteTagIndexEntry(ctx context.Context, repo, tag string, d Digest) error {
+	return s.deleteLeaf(ctx, TagIndexEntryPath(repo, tag, d), LinkFile)
+}
+
+// DeleteBlob removes blob d from the blob store (its directory).
+func (s *Storage) DeleteBlob(ctx context.Context, d Digest) error {
+	return s.deleteLeaf(ctx, BlobPath(d), DataFile)
+}
+
 // wrapDriver turns a driver error into one naming the path, wrapping
 // ErrNotFound for a missing path.
 func wrapDriver(p string, err error) error {

@@ -76,6 +76,20 @@ func (d *Driver) Delete(ctx context.Context, p string) error {
 	return d.inner.Delete(ctx, p)
 }
 
+// DeleteLeaf (storage.LeafDeleter) counts a Delete call of dir and goes to
+// the wrapped driver's DeleteLeaf when it has one, else to its Delete.
+func (d *Driver) DeleteLeaf(ctx context.Context, dir, file string) error {
+	if err := d.call(Delete, dir); err != nil {
+		return err
+	}
+	if ld, ok := d.inner.(interface {
+		DeleteLeaf(context.Context, string, string) error
+	}); ok {
+		return ld.DeleteLeaf(ctx, dir, file)
+	}
+	return d.inner.Delete(ctx, dir)
+}
+
 // URLFor counts a URLFor call.
 func (d *Driver) URLFor(ctx context.Context, p string, options map[string]interface{}) (string, error) {
 	if err := d.call(URLFor, p); err != nil {

@@ -94,3 +94,51 @@ func TestWalkFailsHalfWay(t *testing.T) {
 		t.Fatalf("counts: %s", d)
 	}
 }
+
+// leafDriver is a driver with a DeleteLeaf of its own (as regprune's
+// filesystem driver has), recording the calls that reach it.
+type leafDriver struct {
+	driver.StorageDriver
+	leaves []string
+}
+
+func (l *leafDriver) DeleteLeaf(ctx context.Context, dir, file string) error {
+	l.leaves = append(l.leaves, dir+"|"+file)
+	return l.StorageDriver.Delete(ctx, dir)
+}
+
+// DeleteLeaf is a Delete to count and fail, and reaches the wrapped
+// driver's DeleteLeaf, or its Delete when it has none.
+func TestDeleteLeafIsADelete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inner := &leafDriver{StorageDriver: filesystem.New(filesystem.DriverParameters{RootDirectory: t.TempDir(), MaxThreads: 25})}
+	d := Wrap(inner).FailNth(Delete, 1)
+	for _, p := range []string{"/r/one/link", "/r/two/link"} {
+		if err := d.PutContent(ctx, p, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.DeleteLeaf(ctx, "/r/one", "link"); !errors.Is(err, ErrInjected) {
+		t.Fatalf("first DeleteLeaf: %v, want injected", err)
+	}
+	if err := d.DeleteLeaf(ctx, "/r/two", "link"); err != nil {
+		t.Fatal(err)
+	}
+	if len(inner.leaves) != 1 || inner.leaves[0] != "/r/two|link" {
+		t.Errorf("wrapped DeleteLeaf got %v, want only /r/two|link", inner.leaves)
+	}
+	if got := d.Counts()[Delete]; got != 2 {
+		t.Errorf("%d Deletes counted, want 2", got)
+	}
+	plain := newDriver(t)
+	if err := plain.PutContent(ctx, "/r/three/link", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.DeleteLeaf(ctx, "/r/three", "link"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.Stat(ctx, "/r/three"); !errors.As(err, new(driver.PathNotFoundError)) {
+		t.Errorf("DeleteLeaf without a wrapped DeleteLeaf left /r/three: %v", err)
+	}
+}
