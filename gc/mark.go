@@ -25,7 +25,7 @@ func (pl *planner) mark(ctx context.Context, r *repoState, d storage.Digest) err
 		if err := pl.checkRevision(ctx, r, d, root); err != nil {
 			return err
 		}
-		m, err := pl.manifest(ctx, d)
+		m, err := pl.manifest(ctx, r, d)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 			pl.warnf("repository %s: manifest %s: blob data missing", r.name, d)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
-	"golang.org/x/sync/errgroup"
 )
 
 // Plan is everything a gc run removes, computed by NewPlan and deleted by
@@ -27,10 +26,9 @@ type Plan struct {
 	KeptRecent   int                // objects kept because of the grace period
 	Warnings     []string           // absent things, sorted and unique
 
-	// blobs maps every digest in the blob store to whether something that
-	// remains after the sweep keeps it (a live manifest, the config or a
-	// layer of one, a remaining layer link). Execute's re-check uses it.
-	blobs map[storage.Digest]bool
+	// blobs is every digest in the blob store with whether something that
+	// remains after the sweep keeps it. Execute's re-check uses it.
+	blobs *blobStore
 	// emptyPrefixes are blob prefix directories found empty (left by an
 	// interrupted run): the directory phase removes them too, so that a
 	// re-run reaches the state of an uninterrupted run.
@@ -44,11 +42,16 @@ type planner struct {
 	st   *storage.Storage
 	opts Options
 	sem  chan struct{} // bounds storage I/O to opts.Jobs
-	man  *scan.Manifests
+	// shared is the manifest cache of opts.Manifests, or nil: each
+	// repository then reads its manifests into a cache of its own, dropped
+	// once the repository is planned, so that memory holds the manifests
+	// of the repositories being planned, not of the whole storage.
+	shared *scan.Manifests
 
 	mu       sync.Mutex
 	plan     *Plan
-	attrib   map[storage.Digest][]string // repositories whose removed objects referenced a digest
+	repos    []string   // every repository, sorted; blob attributions index it
+	owners   [][]string // owners[k] is []string{repos[k]}, shared by the blobs only k references
 	warnings map[string]struct{}
 }
 
@@ -60,12 +63,8 @@ type planner struct {
 func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, error) {
 	opts = opts.withDefaults()
 	pl := &planner{
-		st: st, opts: opts, sem: make(chan struct{}, opts.Jobs), man: scan.NewManifests(st),
-		plan:   &Plan{opts: opts},
-		attrib: make(map[storage.Digest][]string), warnings: make(map[string]struct{}),
-	}
-	if opts.Manifests != nil {
-		pl.man = opts.Manifests
+		st: st, opts: opts, sem: make(chan struct{}, opts.Jobs), shared: opts.Manifests,
+		plan: &Plan{opts: opts}, warnings: make(map[string]struct{}),
 	}
 	blobs, err := pl.listBlobs(ctx)
 	if err != nil {
@@ -76,13 +75,12 @@ func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, err
 	if err != nil {
 		return nil, fmt.Errorf("listing repositories: %w", err)
 	}
-	opts.Log.Debug("gc: marking", "repositories", len(repos), "blobs", len(blobs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(opts.Jobs)
-	for _, repo := range repos {
-		g.Go(func() error { return pl.planRepository(gctx, repo) })
-	}
-	if err := g.Wait(); err != nil {
+	pl.repos = repos
+	opts.Log.Debug("gc: marking", "repositories", len(repos), "blobs", blobs.len())
+	err = storage.Each(ctx, len(repos), opts.Jobs, func(ctx context.Context, k int) error {
+		return pl.planRepository(ctx, int32(k))
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := pl.planBlobs(ctx); err != nil {
@@ -103,10 +101,10 @@ func (pl *planner) io(ctx context.Context, f func() error) error {
 	return f()
 }
 
-// manifest reads and parses manifest d once per run.
-func (pl *planner) manifest(ctx context.Context, d storage.Digest) (m *scan.Manifest, err error) {
+// manifest reads and parses manifest d once per repository.
+func (pl *planner) manifest(ctx context.Context, r *repoState, d storage.Digest) (m *scan.Manifest, err error) {
 	err = pl.io(ctx, func() error {
-		m, _, err = pl.man.Get(ctx, d)
+		m, _, err = r.man.Get(ctx, d)
 		return err
 	})
 	return m, err

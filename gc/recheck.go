@@ -174,7 +174,7 @@ func (x *executor) recheckRepository(ctx context.Context, man *scan.Manifests, r
 		return err
 	}
 	for _, d := range revs {
-		if !x.p.blobs[d] {
+		if !x.p.blobs.isKept(d) {
 			rescue(repo, walk(ctx, man, d))
 		}
 	}

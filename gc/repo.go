@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
@@ -16,6 +15,8 @@ type digestSet = map[storage.Digest]struct{}
 // hold and what marking found live in it.
 type repoState struct {
 	name    string
+	index   int32           // in pl.repos
+	man     *scan.Manifests // the repository's manifests, parsed
 	tags    []scan.Tag
 	revs    digestSet // _manifests/revisions, from directory names
 	links   []storage.Digest
@@ -36,7 +37,7 @@ type repoState struct {
 // readRepository lists the repository's tags (reading their current
 // links), revisions, layer links and upload sessions.
 func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState, error) {
-	r := &repoState{name: repo, live: digestSet{}, blobs: digestSet{}, checked: map[storage.Digest]bool{},
+	r := &repoState{name: repo, man: pl.shared, live: digestSet{}, blobs: digestSet{}, checked: map[storage.Digest]bool{},
 		bad: map[storage.Digest]error{}, removedRevs: digestSet{}}
 	var tagNames []string
 	var revs []storage.Digest
@@ -56,6 +57,9 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	if err != nil {
 		return nil, err
 	}
+	if r.man == nil {
+		r.man = scan.NewManifests(pl.st)
+	}
 	if pl.opts.IgnoreTag != nil {
 		tagNames = slices.DeleteFunc(tagNames, func(t string) bool { return pl.opts.IgnoreTag(repo, t) })
 	}
@@ -72,12 +76,14 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	})
 }
 
-// planRepository marks one repository and plans its removals.
-func (pl *planner) planRepository(ctx context.Context, repo string) error {
+// planRepository marks repository pl.repos[k] and plans its removals.
+func (pl *planner) planRepository(ctx context.Context, k int32) error {
+	repo := pl.repos[k]
 	r, err := pl.readRepository(ctx, repo)
 	if err != nil {
 		return fmt.Errorf("repository %s: %w", repo, err)
 	}
+	r.index = k
 	pl.prefetch(ctx, r)
 	if err := pl.markRoots(ctx, r); err != nil {
 		return err
@@ -116,7 +122,7 @@ func (pl *planner) prefetch(ctx context.Context, r *repoState) {
 		revs = append(revs, d)
 	}
 	_ = storage.Each(ctx, len(revs), pl.opts.Jobs, func(ctx context.Context, i int) error {
-		_, _ = pl.manifest(ctx, revs[i]) // errors are cached and met again by marking
+		_, _ = pl.manifest(ctx, r, revs[i]) // errors are cached and met again by marking
 		return nil
 	})
 }
@@ -136,7 +142,7 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	removedLinks := make(digestSet, len(links))
 	for _, l := range links {
 		removedLinks[l.Digest] = struct{}{}
-		pl.attribute(l.Digest, r.name)
+		pl.plan.blobs.attribute(l.Digest, r.index)
 	}
 	for _, d := range r.links {
 		if _, ok := removedLinks[d]; !ok {
@@ -153,10 +159,10 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	}
 	for d := range r.removedRevs {
 		p.Manifests = append(p.Manifests, ManifestRemoval{Repository: r.name, Digest: d})
-		pl.attribute(d, r.name)
-		if m, _, err := pl.man.Get(context.Background(), d); err == nil {
+		pl.plan.blobs.attribute(d, r.index)
+		if m, _, err := r.man.Get(context.Background(), d); err == nil {
 			for _, b := range m.Blobs {
-				pl.attribute(b.Digest, r.name)
+				pl.plan.blobs.attribute(b.Digest, r.index)
 			}
 		}
 	}
@@ -173,26 +179,7 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 // keep marks d as kept by repository repo; a digest missing from the
 // blob store is a warning when warn is set. Called with pl.mu held.
 func (pl *planner) keep(repo string, d storage.Digest, warn bool) {
-	if _, ok := pl.plan.blobs[d]; !ok {
-		if warn {
-			pl.warnings[fmt.Sprintf("repository %s: blob %s is referenced but missing from the blob store", repo, d)] = struct{}{}
-		}
-		return
+	if !pl.plan.blobs.keep(d) && warn {
+		pl.warnings[fmt.Sprintf("repository %s: blob %s is referenced but missing from the blob store", repo, d)] = struct{}{}
 	}
-	pl.plan.blobs[d] = true
-}
-
-// attribute notes that repo's removed objects referenced d. Called with
-// pl.mu held; a repository is recorded at once, so one check suffices.
-func (pl *planner) attribute(d storage.Digest, repo string) {
-	rs := pl.attrib[d]
-	if len(rs) == 0 || rs[len(rs)-1] != repo {
-		pl.attrib[d] = append(rs, repo)
-	}
-}
-
-func sortedRepos(rs []string) []string {
-	out := append([]string(nil), rs...)
-	sort.Strings(out)
-	return out
 }

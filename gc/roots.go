@@ -69,7 +69,7 @@ func (pl *planner) markReferrers(ctx context.Context, r *repoState) error {
 		if _, ok := r.live[d]; ok || r.bad[d] != nil {
 			continue
 		}
-		m, err := pl.manifest(ctx, d)
+		m, err := pl.manifest(ctx, r, d)
 		if err != nil {
 			if !errors.Is(err, storage.ErrBadManifest) && !errors.Is(err, storage.ErrNotFound) {
 				// An I/O error: whether its subject is live is unknown.
