@@ -64,38 +64,24 @@ func (pl *planner) listBlobs(ctx context.Context) (*blobStore, error) {
 // age; those written within the grace period are kept.
 func (pl *planner) planBlobs(ctx context.Context) error {
 	candidates := pl.plan.blobs.unkept()
-	out := make([]BlobRemoval, len(candidates))
-	recent := make([]bool, len(candidates))
+	infos, err := pl.st.StatLeaves(ctx, len(candidates), pl.opts.Jobs, func(i int) storage.Leaf { return storage.BlobLeaf(candidates[i]) })
+	if err != nil {
+		return err
+	}
 	pl.owners = make([][]string, len(pl.repos))
 	for k, name := range pl.repos {
 		pl.owners[k] = []string{name}
 	}
-	err := storage.Each(ctx, len(candidates), pl.opts.Jobs, func(ctx context.Context, i int) error {
-		d := candidates[i]
-		out[i] = BlobRemoval{Digest: d, Repositories: pl.ownerNames(d)}
-		fi, err := pl.statFirst(ctx, storage.BlobDataPath(d), storage.BlobPath(d))
-		if err != nil || fi == nil {
-			return err
-		}
-		recent[i] = pl.opts.recent(fi.ModTime())
-		if !fi.IsDir() {
-			out[i].Size = fi.Size()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	kept := out[:0] // filtered in place
-	for i, b := range out {
-		if recent[i] {
+	out := make([]BlobRemoval, 0, len(candidates))
+	for i, d := range candidates {
+		if fi := infos[i]; fi.Exists && pl.opts.recent(fi.ModTime) {
 			pl.plan.KeptRecent++
-			pl.plan.blobs.keep(b.Digest)
+			pl.plan.blobs.keep(d)
 			continue
 		}
-		kept = append(kept, b)
+		out = append(out, BlobRemoval{Digest: d, Size: infos[i].Size, Repositories: pl.ownerNames(d)})
 	}
-	pl.plan.Blobs = kept
+	pl.plan.Blobs = out
 	return nil
 }
 

@@ -96,18 +96,58 @@ func (x *executor) each(ctx context.Context, phase Phase, n int, del func(contex
 			return err
 		}
 		done.Add(1)
-		if x.debug {
-			x.opts.Log.Debug("gc: removed", "phase", phase, "object", name) // repository@digest, repository:tag, blob digest
-		}
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		count(i)
-		if x.opts.Removed != nil {
-			x.opts.Removed(phase, name)
-		}
+		x.removed(phase, func() string { return name }, func() { count(i) })
 		return nil
 	})
 	return int(done.Load()), err
+}
+
+// sweep deletes the leaves of objects idx in bulk (storage.DeleteLeaves):
+// leaf(i) is object i's leaf, name(i) its name in logs (nil: not logged).
+// It returns how many were deleted; count is called for each.
+func (x *executor) sweep(ctx context.Context, phase Phase, idx []int, leaf func(int) storage.Leaf, name func(int) string, count func(int)) (int, error) {
+	var done atomic.Int64
+	err := x.st.DeleteLeaves(ctx, len(idx), x.opts.Jobs, func(k int) storage.Leaf { return leaf(idx[k]) }, func(k int) {
+		done.Add(1)
+		var named func() string
+		if name != nil {
+			named = func() string { return name(idx[k]) }
+		}
+		x.removed(phase, named, func() { count(idx[k]) })
+	})
+	if err == nil && ctx.Err() != nil && int(done.Load()) < len(idx) {
+		err = ctx.Err()
+	}
+	return int(done.Load()), err
+}
+
+// removed records one removed object: count under the lock, and its name
+// (built only when someone listens) to the debug log and opts.Removed.
+func (x *executor) removed(phase Phase, name func() string, count func()) {
+	var n string
+	if name != nil && (x.debug || x.opts.Removed != nil) {
+		n = name()
+	}
+	if x.debug && n != "" {
+		x.opts.Log.Debug("gc: removed", "phase", phase, "object", n) // repository@digest, repository:tag, blob digest
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	count()
+	if x.opts.Removed != nil && n != "" {
+		x.opts.Removed(phase, n)
+	}
+}
+
+// unless lists the indexes i in [0, n) for which skip(i) is false.
+func unless(n int, skip func(int) bool) []int {
+	idx := make([]int, 0, n)
+	for i := range n {
+		if !skip(i) {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 // removeTags removes orphan referrer tags (whole tag directories) before
@@ -138,13 +178,10 @@ func (x *executor) removeTags(ctx context.Context) (int, error) {
 // re-run removes, never a history entry without its revision.
 func (x *executor) removeManifests(ctx context.Context) (int, error) {
 	hs := x.p.History
-	_, err := x.each(ctx, PhaseManifests, len(hs), func(ctx context.Context, i int) (string, error) {
-		h := hs[i]
-		if x.isSkipped(h.Repository, h.Digest) {
-			return "", nil
-		}
-		return "", x.st.DeleteTagIndexEntry(ctx, h.Repository, h.Tag, h.Digest)
-	}, func(int) {})
+	idx := unless(len(hs), func(i int) bool { return x.isSkipped(hs[i].Repository, hs[i].Digest) })
+	_, err := x.sweep(ctx, PhaseManifests, idx, func(i int) storage.Leaf {
+		return storage.TagIndexLeaf(hs[i].Repository, hs[i].Tag, hs[i].Digest)
+	}, nil, func(int) {})
 	if err != nil {
 		return 0, err
 	}
@@ -152,12 +189,11 @@ func (x *executor) removeManifests(ctx context.Context) (int, error) {
 	x.sum.Removed.TagHistory = len(hs) - x.skippedHistory()
 	x.mu.Unlock()
 	ms := x.p.Manifests
-	return x.each(ctx, PhaseManifests, len(ms), func(ctx context.Context, i int) (string, error) {
-		m := ms[i]
-		if x.isSkipped(m.Repository, m.Digest) {
-			return "", nil
-		}
-		return m.Repository + "@" + m.Digest.String(), x.st.DeleteRevision(ctx, m.Repository, m.Digest)
+	idx = unless(len(ms), func(i int) bool { return x.isSkipped(ms[i].Repository, ms[i].Digest) })
+	return x.sweep(ctx, PhaseManifests, idx, func(i int) storage.Leaf {
+		return storage.RevisionLeaf(ms[i].Repository, ms[i].Digest)
+	}, func(i int) string {
+		return ms[i].Repository + "@" + ms[i].Digest.String()
 	}, func(int) { x.sum.Removed.Manifests++ })
 }
 
@@ -169,12 +205,14 @@ func (x *executor) removeLayerLinks(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	ls := x.p.LayerLinks
-	return x.each(ctx, PhaseLayerLinks, len(ls), func(ctx context.Context, i int) (string, error) {
-		l := ls[i]
-		if _, ok := keep[l.Repository][l.Digest]; ok {
-			return "", nil
-		}
-		return l.Repository + "@" + l.Digest.String(), x.st.DeleteLayerLink(ctx, l.Repository, l.Digest)
+	idx := unless(len(ls), func(i int) bool {
+		_, ok := keep[ls[i].Repository][ls[i].Digest]
+		return ok
+	})
+	return x.sweep(ctx, PhaseLayerLinks, idx, func(i int) storage.Leaf {
+		return storage.LayerLinkLeaf(ls[i].Repository, ls[i].Digest)
+	}, func(i int) string {
+		return ls[i].Repository + "@" + ls[i].Digest.String()
 	}, func(int) { x.sum.Removed.LayerLinks++ })
 }
 
@@ -186,16 +224,16 @@ func (x *executor) removeBlobs(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	bs := x.p.Blobs
-	return x.each(ctx, PhaseBlobs, len(bs), func(ctx context.Context, i int) (string, error) {
-		b := bs[i]
-		if _, ok := rescued[b.Digest]; ok {
-			return "", nil
-		}
-		return b.Digest.String(), x.st.DeleteBlob(ctx, b.Digest)
-	}, func(i int) {
-		x.sum.Removed.Blobs++
-		x.sum.FreedBytes += bs[i].Size
+	idx := unless(len(bs), func(i int) bool {
+		_, ok := rescued[bs[i].Digest]
+		return ok
 	})
+	return x.sweep(ctx, PhaseBlobs, idx, func(i int) storage.Leaf { return storage.BlobLeaf(bs[i].Digest) },
+		func(i int) string { return bs[i].Digest.String() },
+		func(i int) {
+			x.sum.Removed.Blobs++
+			x.sum.FreedBytes += bs[i].Size
+		})
 }
 
 // removeUploads removes old upload sessions.

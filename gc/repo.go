@@ -67,13 +67,8 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	for _, d := range revs {
 		r.revs[d] = struct{}{}
 	}
-	r.tags = make([]scan.Tag, len(tagNames))
-	return r, storage.Each(ctx, len(tagNames), pl.opts.Jobs, func(ctx context.Context, i int) error {
-		return pl.io(ctx, func() (err error) {
-			r.tags[i], err = scan.ReadTag(ctx, pl.st, repo, tagNames[i])
-			return err
-		})
-	})
+	r.tags, err = scan.ReadTagsNamed(ctx, pl.st, repo, tagNames, pl.opts.Jobs, func(f func() error) error { return pl.io(ctx, f) })
+	return r, err
 }
 
 // planRepository marks repository pl.repos[k] and plans its removals.

@@ -2,7 +2,6 @@ package gc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -23,9 +22,7 @@ func (pl *planner) planLayerLinks(ctx context.Context, r *repoState) ([]LayerLin
 			candidates = append(candidates, d)
 		}
 	}
-	fresh, err := pl.recentPaths(ctx, candidates, func(d storage.Digest) []string {
-		return []string{storage.LayerLinkPath(r.name, d), storage.LayerLinkDirPath(r.name, d)}
-	})
+	fresh, err := pl.recentLeaves(ctx, candidates, func(d storage.Digest) storage.Leaf { return storage.LayerLinkLeaf(r.name, d) })
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", r.name, err)
 	}
@@ -112,27 +109,29 @@ func (pl *planner) planHistory(ctx context.Context, r *repoState) ([]HistoryRemo
 	if len(r.removedRevs) == 0 {
 		return nil, nil
 	}
-	found := make([][]HistoryRemoval, len(r.tags))
-	err := storage.Each(ctx, len(r.tags), pl.opts.Jobs, func(ctx context.Context, i int) error {
-		t := r.tags[i]
-		var ds []storage.Digest
-		err := pl.io(ctx, func() (err error) {
-			ds, err = pl.st.ListDigests(ctx, storage.TagIndexPath(r.name, t.Name))
-			return err
-		})
-		for _, d := range ds {
-			if _, ok := r.removedRevs[d]; ok {
-				found[i] = append(found[i], HistoryRemoval{Repository: r.name, Tag: t.Name, Digest: d})
-			}
-		}
-		if errors.Is(err, storage.ErrBadDigest) {
-			pl.warnf("repository %s: tag %s: history: %v", r.name, t.Name, err)
-			return nil
-		}
+	names := make([]string, len(r.tags))
+	for i, t := range r.tags {
+		names[i] = t.Name
+	}
+	var hist [][]storage.Digest
+	var errs []error
+	err := pl.io(ctx, func() (err error) {
+		hist, errs, err = pl.st.TagHistories(ctx, r.name, names, pl.opts.Jobs)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", r.name, err)
+	}
+	found := make([][]HistoryRemoval, len(r.tags))
+	for i, ds := range hist {
+		if errs[i] != nil {
+			pl.warnf("repository %s: tag %s: history: %v", r.name, names[i], errs[i])
+		}
+		for _, d := range ds {
+			if _, ok := r.removedRevs[d]; ok {
+				found[i] = append(found[i], HistoryRemoval{Repository: r.name, Tag: names[i], Digest: d})
+			}
+		}
 	}
 	var out []HistoryRemoval
 	for _, f := range found {

@@ -111,9 +111,7 @@ func (pl *planner) markRecent(ctx context.Context, r *repoState) error {
 			todo = append(todo, d)
 		}
 	}
-	fresh, err := pl.recentPaths(ctx, todo, func(d storage.Digest) []string {
-		return []string{storage.RevisionLinkPath(r.name, d), storage.RevisionPath(r.name, d)}
-	})
+	fresh, err := pl.recentLeaves(ctx, todo, func(d storage.Digest) storage.Leaf { return storage.RevisionLeaf(r.name, d) })
 	if err != nil {
 		return fmt.Errorf("repository %s: %w", r.name, err)
 	}
@@ -126,16 +124,14 @@ func (pl *planner) markRecent(ctx context.Context, r *repoState) error {
 	return nil
 }
 
-// recentPaths returns the digests among ds whose object was modified
-// within the grace period, judged by the first of its paths that exists.
-// An object none of whose paths exists is not recent.
-func (pl *planner) recentPaths(ctx context.Context, ds []storage.Digest, paths func(storage.Digest) []string) ([]storage.Digest, error) {
-	recent := make([]bool, len(ds))
-	err := storage.Each(ctx, len(ds), pl.opts.Jobs, func(ctx context.Context, i int) error {
-		fi, err := pl.statFirst(ctx, paths(ds[i])...)
-		if err == nil && fi != nil {
-			recent[i] = pl.opts.recent(fi.ModTime())
-		}
+// recentLeaves returns the digests among ds whose leaf (the file in it,
+// else the directory) was modified within the grace period. A leaf that
+// does not exist is not recent. The repository's stats take one I/O slot:
+// repositories are planned side by side.
+func (pl *planner) recentLeaves(ctx context.Context, ds []storage.Digest, leaf func(storage.Digest) storage.Leaf) ([]storage.Digest, error) {
+	var infos []storage.LeafInfo
+	err := pl.io(ctx, func() (err error) {
+		infos, err = pl.st.StatLeaves(ctx, len(ds), 1, func(i int) storage.Leaf { return leaf(ds[i]) })
 		return err
 	})
 	if err != nil {
@@ -143,7 +139,7 @@ func (pl *planner) recentPaths(ctx context.Context, ds []storage.Digest, paths f
 	}
 	var out []storage.Digest
 	for i, d := range ds {
-		if recent[i] {
+		if infos[i].Exists && pl.opts.recent(infos[i].ModTime) {
 			out = append(out, d)
 		}
 	}

@@ -39,40 +39,77 @@ func ReadTags(ctx context.Context, st *storage.Storage, repo string, jobs int) (
 	if err != nil {
 		return nil, err
 	}
+	return ReadTagsNamed(ctx, st, repo, names, jobs, nil)
+}
+
+// ReadTagsNamed reads the named tags of repo as ReadTag does: each current
+// link, at most jobs at a time, then all their modification times at once
+// (storage.StatLeaves: one listing on object storage). io, when not nil,
+// runs each storage call (gc bounds its I/O with it). A link that
+// vanished between the two reads is recorded as missing.
+func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names []string, jobs int, io func(func() error) error) ([]Tag, error) {
+	if io == nil {
+		io = func(f func() error) error { return f() }
+	}
 	tags := make([]Tag, len(names))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(jobs, 1))
-	for i, n := range names {
-		g.Go(func() error {
-			t, err := ReadTag(gctx, st, repo, n)
-			tags[i] = t
+	err := storage.Each(ctx, len(names), jobs, func(ctx context.Context, i int) error {
+		return io(func() (err error) {
+			tags[i], err = readTagLink(ctx, st, repo, names[i])
 			return err
 		})
+	})
+	if err != nil {
+		return nil, err
 	}
-	return tags, g.Wait()
+	var infos []storage.LeafInfo
+	err = io(func() (err error) {
+		infos, err = st.StatLeaves(ctx, len(names), jobs, func(i int) storage.Leaf { return storage.TagCurrentLeaf(repo, names[i]) })
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range tags {
+		switch t := &tags[i]; {
+		case t.LinkErr != nil:
+		case !infos[i].Exists:
+			t.Digest, t.LinkErr = storage.Digest{}, fmt.Errorf("%s: vanished while read: %w",
+				storage.TagCurrentLinkPath(repo, t.Name), storage.ErrNotFound)
+		default:
+			t.Pushed = infos[i].ModTime
+		}
+	}
+	return tags, nil
 }
 
 // ReadTag reads one tag. A missing or malformed current link is recorded in
 // Tag.LinkErr, not returned: the tag exists (tags/list shows it) but points
 // nowhere. Other I/O errors are returned.
 func ReadTag(ctx context.Context, st *storage.Storage, repo, name string) (Tag, error) {
+	t, err := readTagLink(ctx, st, repo, name)
+	if err != nil || t.LinkErr != nil {
+		return t, err
+	}
+	mt, err := st.ModTime(ctx, storage.TagCurrentLinkPath(repo, name))
+	if err != nil {
+		return t, err
+	}
+	t.Pushed = mt
+	return t, nil
+}
+
+// readTagLink reads a tag's current link, without its time.
+func readTagLink(ctx context.Context, st *storage.Storage, repo, name string) (Tag, error) {
 	t := Tag{Repository: repo, Name: name}
-	p := storage.TagCurrentLinkPath(repo, name)
-	d, err := st.ReadLink(ctx, p)
+	d, err := st.ReadLink(ctx, storage.TagCurrentLinkPath(repo, name))
 	switch {
 	case err == nil:
 		t.Digest = d
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrBadLink):
 		t.LinkErr = err
-		return t, nil
 	default:
 		return t, err
 	}
-	mt, err := st.ModTime(ctx, p)
-	if err != nil {
-		return t, err
-	}
-	t.Pushed = mt
 	return t, nil
 }
 

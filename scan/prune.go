@@ -24,37 +24,21 @@ func Governed(repos []string, rules []Rule) []string {
 // ReadTagsOf reads the tags of every repository in repos (names first,
 // then each tag's current link and push time), at most jobs at a time.
 func ReadTagsOf(ctx context.Context, st *storage.Storage, repos []string, jobs int) ([]Tag, error) {
-	names := make([][]string, len(repos))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(jobs, 1))
-	for i, r := range repos {
-		g.Go(func() (err error) {
-			if names[i], err = st.ListNames(gctx, storage.TagsPath(r)); err != nil {
-				return fmt.Errorf("repository %s: tags: %w", r, err)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	per := make([][]Tag, len(repos))
+	err := storage.Each(ctx, len(repos), jobs, func(ctx context.Context, i int) (err error) {
+		if per[i], err = ReadTags(ctx, st, repos[i], jobs); err != nil {
+			return fmt.Errorf("repository %s: tags: %w", repos[i], err)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	var tags []Tag
-	for i, r := range repos {
-		for _, n := range names[i] {
-			tags = append(tags, Tag{Repository: r, Name: n})
-		}
+	for _, ts := range per {
+		tags = append(tags, ts...)
 	}
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(max(jobs, 1))
-	for i := range tags {
-		g.Go(func() (err error) {
-			if tags[i], err = ReadTag(gctx, st, tags[i].Repository, tags[i].Name); err != nil {
-				return fmt.Errorf("tag %s: %w", tags[i].Ref(), err)
-			}
-			return nil
-		})
-	}
-	return tags, g.Wait()
+	return tags, nil
 }
 
 // Skipped is a tag chosen for removal that was left in place.

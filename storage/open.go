@@ -61,10 +61,13 @@ func Open(ctx context.Context, loc Location) (*Storage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
 	}
+	s := &Storage{Type: typ, Location: loc}
 	if typ == "s3" || typ == "s3aws" {
 		d = prefixSafeDelete{d}
+		if s.objects, err = newObjects(params); err != nil {
+			return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
+		}
 	}
-	s := &Storage{Type: typ, Location: loc}
 	if typ == "filesystem" {
 		s.LocalRoot = fsRoot(params)
 		d = untraced(d, s.LocalRoot) // see untraced.go

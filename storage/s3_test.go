@@ -23,6 +23,7 @@ func TestS3(t *testing.T) {
 		"LockObject":                testS3LockObject,
 		"LockObjectStaleAndForce":   testS3LockStaleForce,
 		"LockObjectRefreshed":       testS3LockRefresh,
+		"BulkLeaves":                testS3Leaves,
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {

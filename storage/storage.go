@@ -18,6 +18,10 @@ type Storage struct {
 	Type      string   // driver name: "filesystem", "s3aws", ...
 	LocalRoot string   // the filesystem root, "" for other drivers
 	Location  Location // how it was found
+
+	// objects, on S3, lists and deletes leaves in bulk (see objects.go);
+	// nil elsewhere.
+	objects *objects
 }
 
 // Describe names the storage for humans: driver, root and how it was found.
@@ -150,26 +154,6 @@ func (s *Storage) deleteLeaf(ctx context.Context, dir, file string) error {
 		return wrapDriver(dir, err)
 	}
 	return nil
-}
-
-// DeleteRevision removes manifest revision d from repo (its link directory).
-func (s *Storage) DeleteRevision(ctx context.Context, repo string, d Digest) error {
-	return s.deleteLeaf(ctx, RevisionPath(repo, d), LinkFile)
-}
-
-// DeleteLayerLink removes repo's layer link to blob d.
-func (s *Storage) DeleteLayerLink(ctx context.Context, repo string, d Digest) error {
-	return s.deleteLeaf(ctx, LayerLinkDirPath(repo, d), LinkFile)
-}
-
-// DeleteTagIndexEntry removes manifest d from the history of repo's tag.
-func (s *Storage) DeleteTagIndexEntry(ctx context.Context, repo, tag string, d Digest) error {
-	return s.deleteLeaf(ctx, TagIndexEntryPath(repo, tag, d), LinkFile)
-}
-
-// DeleteBlob removes blob d from the blob store (its directory).
-func (s *Storage) DeleteBlob(ctx context.Context, d Digest) error {
-	return s.deleteLeaf(ctx, BlobPath(d), DataFile)
 }
 
 // wrapDriver turns a driver error into one naming the path, wrapping

@@ -1,0 +1,125 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Leaf is one of the directories the registry writes holding a single
+// file, named by a digest: a manifest revision, a layer link or a tag
+// history entry (each holding LinkFile), or a blob (holding DataFile).
+// gc stats and deletes them by the hundred thousand; StatLeaves and
+// DeleteLeaves do it in bulk where the storage allows (one listing and
+// batched deletes on object storage) and one by one otherwise.
+type Leaf struct {
+	Dir  string // the leaf's directory
+	File string // the one file in it
+	// Root is the directory whose listing finds it and its neighbours:
+	// the repository's revisions, layer links or tags, or the blob
+	// store's prefix directory.
+	Root string
+}
+
+// RevisionLeaf is manifest revision d of repo.
+func RevisionLeaf(repo string, d Digest) Leaf {
+	return Leaf{Dir: RevisionPath(repo, d), File: LinkFile, Root: RevisionsPath(repo)}
+}
+
+// LayerLinkLeaf is repo's layer link to blob d.
+func LayerLinkLeaf(repo string, d Digest) Leaf {
+	return Leaf{Dir: LayerLinkDirPath(repo, d), File: LinkFile, Root: LayerLinksPath(repo)}
+}
+
+// TagIndexLeaf is the entry of manifest d in the history of repo's tag.
+func TagIndexLeaf(repo, tag string, d Digest) Leaf {
+	return Leaf{Dir: TagIndexEntryPath(repo, tag, d), File: LinkFile, Root: TagsPath(repo)}
+}
+
+// TagCurrentLeaf is the current link of repo's tag (its directory
+// "current"), whose modification time is the tag's last push.
+func TagCurrentLeaf(repo, tag string) Leaf {
+	return Leaf{Dir: TagPath(repo, tag) + "/" + CurrentDir, File: LinkFile, Root: TagsPath(repo)}
+}
+
+// BlobLeaf is blob d's directory in the blob store.
+func BlobLeaf(d Digest) Leaf {
+	h := hexOf(d)
+	return Leaf{Dir: BlobPath(d), File: DataFile, Root: blobAlgorithm + "/" + string(h[:2])}
+}
+
+// LeafInfo is what StatLeaves found of a leaf: the size and modification
+// time of its file or, when the file is missing, of its directory (size
+// 0; on object storage, which has no directories, a zero time).
+type LeafInfo struct {
+	Exists  bool
+	Size    int64
+	ModTime time.Time
+}
+
+// StatLeaves returns what is known of leaf(i) for every i in [0, n),
+// making at most jobs calls at a time. A missing leaf is not an error: its
+// LeafInfo says it does not exist.
+func (s *Storage) StatLeaves(ctx context.Context, n, jobs int, leaf func(int) Leaf) ([]LeafInfo, error) {
+	if s.objects != nil && n > 1 {
+		return s.objects.statLeaves(ctx, n, jobs, leaf)
+	}
+	out := make([]LeafInfo, n)
+	err := Each(ctx, n, jobs, func(ctx context.Context, i int) error {
+		l := leaf(i)
+		for _, p := range []string{l.Dir + "/" + l.File, l.Dir} {
+			fi, err := s.Stat(ctx, p)
+			if err == nil {
+				out[i] = LeafInfo{Exists: true, Size: fi.Size(), ModTime: fi.ModTime()}
+				return nil
+			}
+			if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteLeaves removes leaf(i), with everything beneath it, for every i in
+// [0, n), and calls done(i) once it is gone (also when it was gone
+// already), from any goroutine. On object storage the keys are listed per
+// root and deleted a thousand to a request; elsewhere each leaf is one
+// DeleteLeaf. It stops at the first error or when ctx is done: what was
+// reported done is gone, and deleting again is safe.
+func (s *Storage) DeleteLeaves(ctx context.Context, n, jobs int, leaf func(int) Leaf, done func(int)) error {
+	if s.objects != nil && n > 1 {
+		return s.objects.deleteLeaves(ctx, n, jobs, leaf, done)
+	}
+	return Each(ctx, n, jobs, func(ctx context.Context, i int) error {
+		l := leaf(i)
+		if err := s.deleteLeaf(ctx, l.Dir, l.File); err != nil {
+			return err
+		}
+		done(i)
+		return nil
+	})
+}
+
+// TagHistories lists the history (index/ entries, as digests) of each of
+// repo's tags, sorted: on object storage with one listing of the
+// repository's tags, elsewhere one directory listing per tag. A tag whose
+// history holds a name that is not a digest gets an error wrapping
+// ErrBadDigest in errs (the others are still listed); other errors end it.
+func (s *Storage) TagHistories(ctx context.Context, repo string, tags []string, jobs int) (hist [][]Digest, errs []error, err error) {
+	hist, errs = make([][]Digest, len(tags)), make([]error, len(tags))
+	if s.objects != nil && len(tags) > 1 {
+		return hist, errs, s.objects.tagHistories(ctx, repo, tags, hist, errs)
+	}
+	err = Each(ctx, len(tags), jobs, func(ctx context.Context, i int) error {
+		ds, err := s.ListDigests(ctx, TagIndexPath(repo, tags[i]))
+		if errors.Is(err, ErrBadDigest) {
+			errs[i] = err
+			return nil
+		}
+		hist[i] = ds
+		return err
+	})
+	return hist, errs, err
+}
