@@ -204,6 +204,9 @@ func (x *executor) removeLayerLinks(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := x.recheckLayerLinks(ctx, keep); err != nil {
+		return 0, err
+	}
 	ls := x.p.LayerLinks
 	idx := unless(len(ls), func(i int) bool {
 		_, ok := keep[ls[i].Repository][ls[i].Digest]

@@ -84,6 +84,59 @@ func (x *executor) reachOfSkipped(ctx context.Context) (map[string]digestSet, er
 	return out, ctx.Err()
 }
 
+// recheckLayerLinks re-lists, just before layer links are deleted, the
+// revisions of every repository that loses layer links: what a revision
+// unknown to the plan reaches (a push that completed during the run,
+// whose client found the layer already linked and did not upload it) is
+// added to keep, with a warning for each planned link it saves.
+func (x *executor) recheckLayerLinks(ctx context.Context, keep map[string]digestSet) error {
+	var repos []string
+	planned := map[string]digestSet{}
+	for _, l := range x.p.LayerLinks {
+		if planned[l.Repository] == nil {
+			planned[l.Repository] = digestSet{}
+			repos = append(repos, l.Repository)
+		}
+		planned[l.Repository][l.Digest] = struct{}{}
+	}
+	man := scan.NewManifests(x.st)
+	var mu sync.Mutex
+	err := storage.Each(ctx, len(repos), x.opts.Jobs, func(ctx context.Context, i int) error {
+		repo := repos[i]
+		revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repo))
+		if err != nil {
+			return err
+		}
+		for _, d := range revs {
+			if x.p.blobs.isKept(d) {
+				continue
+			}
+			for r := range walk(ctx, man, d) {
+				if _, ok := planned[repo][r]; !ok {
+					continue
+				}
+				mu.Lock()
+				if keep[repo] == nil {
+					keep[repo] = digestSet{}
+				}
+				if _, done := keep[repo][r]; !done {
+					keep[repo][r] = struct{}{}
+					x.warnf("repository %s: layer link %s is referenced by manifest %s, pushed since the plan; kept", repo, r, d)
+					x.mu.Lock()
+					x.sum.KeptRecent++
+					x.mu.Unlock()
+				}
+				mu.Unlock()
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("re-check of layer links: %w", err)
+	}
+	return nil
+}
+
 // walk returns every digest manifest d reaches (itself, children at any
 // depth, their blobs). Unreadable manifests end the walk there: it only
 // ever widens what is kept.
