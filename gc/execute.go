@@ -174,8 +174,9 @@ func (x *executor) removeTags(ctx context.Context) (int, error) {
 }
 
 // removeManifests removes the history entries of untagged revisions, then
-// the revisions: a kill in between leaves an untagged revision that a
-// re-run removes, never a history entry without its revision.
+// the revisions, indexes before the children they list: a kill in between
+// leaves an untagged revision that a re-run removes, never a history
+// entry without its revision nor an index without its children.
 func (x *executor) removeManifests(ctx context.Context) (int, error) {
 	hs := x.p.History
 	idx := unless(len(hs), func(i int) bool { return x.isSkipped(hs[i].Repository, hs[i].Digest) })
@@ -189,12 +190,30 @@ func (x *executor) removeManifests(ctx context.Context) (int, error) {
 	x.sum.Removed.TagHistory = len(hs) - x.skippedHistory()
 	x.mu.Unlock()
 	ms := x.p.Manifests
-	idx = unless(len(ms), func(i int) bool { return x.isSkipped(ms[i].Repository, ms[i].Digest) })
-	return x.sweep(ctx, PhaseManifests, idx, func(i int) storage.Leaf {
-		return storage.RevisionLeaf(ms[i].Repository, ms[i].Digest)
-	}, func(i int) string {
-		return ms[i].Repository + "@" + ms[i].Digest.String()
-	}, func(int) { x.sum.Removed.Manifests++ })
+	removed := 0
+	for depth := range maxDepth(ms) + 1 {
+		idx = unless(len(ms), func(i int) bool {
+			return ms[i].Depth != depth || x.isSkipped(ms[i].Repository, ms[i].Digest)
+		})
+		n, err := x.sweep(ctx, PhaseManifests, idx, func(i int) storage.Leaf {
+			return storage.RevisionLeaf(ms[i].Repository, ms[i].Digest)
+		}, func(i int) string {
+			return ms[i].Repository + "@" + ms[i].Digest.String()
+		}, func(int) { x.sum.Removed.Manifests++ })
+		removed += n
+		if err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+func maxDepth(ms []ManifestRemoval) int {
+	deepest := 0
+	for _, m := range ms {
+		deepest = max(deepest, m.Depth)
+	}
+	return deepest
 }
 
 // removeLayerLinks removes layer links no remaining manifest of their

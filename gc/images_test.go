@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/regprune/regprune/gc"
 	"github.com/regprune/regprune/internal/regtest"
 )
 
@@ -102,3 +103,55 @@ func TestOrphanBlobs(t *testing.T) {
 }
 
 const hex62 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd"
+
+// An untagged index of indexes is removed top down: the plan gives each
+// revision its depth below removed indexes, and the sweep removes an
+// index before the children it lists, so that a kill never leaves an
+// index whose children are gone.
+func TestUntaggedIndexRemovedTopDown(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	r := regtest.Start(t, root)
+	leaves := []v1.Image{regtest.NewImage(t, regtest.WithPlatform("linux", "amd64")), regtest.NewImage(t, regtest.WithPlatform("linux", "arm64"))}
+	inner := r.PushIndex(t, "x", leaves...)
+	outer := r.PushIndexOf(t, "x:top", inner)
+	r.PushImage(t, "x:keep")
+	untag(t, root, "x", "top")
+	opts := untagged()
+	var order []string
+	opts.Removed = func(ph gc.Phase, name string) {
+		if ph == gc.PhaseManifests {
+			order = append(order, name)
+		}
+	}
+	p := collect(t, root, opts)
+	want := map[v1.Hash]int{regtest.DigestOf(t, outer): 0, regtest.DigestOf(t, inner): 1,
+		regtest.DigestOf(t, leaves[0]): 2, regtest.DigestOf(t, leaves[1]): 2}
+	if len(p.Manifests) != len(want) {
+		t.Fatalf("plan removes %d revisions, want %d: %+v", len(p.Manifests), len(want), p.Manifests)
+	}
+	pos := map[string]int{}
+	for i, n := range order {
+		pos[n] = i
+	}
+	for _, m := range p.Manifests {
+		var h v1.Hash
+		for k := range want {
+			if dg(t, k) == m.Digest {
+				h = k
+			}
+		}
+		if m.Depth != want[h] {
+			t.Errorf("%s: depth %d, want %d", m.Digest, m.Depth, want[h])
+		}
+	}
+	before := func(a, b v1.Hash) {
+		if pa, pb := pos["x@"+a.String()], pos["x@"+b.String()]; pa >= pb {
+			t.Errorf("%s removed at %d, not before its child %s at %d (order %v)", a, pa, b, pb, order)
+		}
+	}
+	before(regtest.DigestOf(t, outer), regtest.DigestOf(t, inner))
+	before(regtest.DigestOf(t, inner), regtest.DigestOf(t, leaves[0]))
+	before(regtest.DigestOf(t, inner), regtest.DigestOf(t, leaves[1]))
+	r.AssertAllTagsWhole(t)
+}

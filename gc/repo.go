@@ -152,8 +152,9 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	for _, t := range r.pending {
 		p.Tags = append(p.Tags, TagRemoval{Repository: r.name, Tag: t.Name, Digest: t.Digest})
 	}
+	depth := pl.removalDepths(r)
 	for d := range r.removedRevs {
-		p.Manifests = append(p.Manifests, ManifestRemoval{Repository: r.name, Digest: d})
+		p.Manifests = append(p.Manifests, ManifestRemoval{Repository: r.name, Digest: d, Depth: depth[d]})
 		pl.plan.blobs.attribute(d, r.index)
 		if m, _, err := r.man.Get(context.Background(), d); err == nil {
 			for _, b := range m.Blobs {
@@ -169,6 +170,33 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 		len(r.links) == len(links) && len(r.uploads) == len(uploads) {
 		p.Repositories = append(p.Repositories, r.name)
 	}
+}
+
+// removalDepths gives each removed revision that a removed index lists as
+// a child its depth below the removed indexes: 1 under a top one, 2 under
+// one of those, and so on (absent: 0). Manifests are content-addressed,
+// so there is no cycle.
+func (pl *planner) removalDepths(r *repoState) map[storage.Digest]int {
+	depth := map[storage.Digest]int{}
+	var visit func(d storage.Digest, level int)
+	visit = func(d storage.Digest, level int) {
+		m, _, err := r.man.Get(context.Background(), d)
+		if err != nil {
+			return
+		}
+		for _, c := range m.Children {
+			if _, removed := r.removedRevs[c.Digest]; removed && depth[c.Digest] < level+1 {
+				depth[c.Digest] = level + 1
+				visit(c.Digest, level+1)
+			}
+		}
+	}
+	for d := range r.removedRevs {
+		if depth[d] == 0 {
+			visit(d, 0)
+		}
+	}
+	return depth
 }
 
 // keep marks d as kept by repository repo; a digest missing from the

@@ -16,6 +16,10 @@ type TagRemoval struct {
 type ManifestRemoval struct {
 	Repository string
 	Digest     storage.Digest
+	// Depth is how many removed indexes of the repository lie above it
+	// (0: no removed index lists it as a child). Revisions are removed
+	// by depth, so that a removed index never outlives its children.
+	Depth int
 }
 
 // HistoryRemoval is an entry of a tag's index/ history naming a removed
