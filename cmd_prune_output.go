@@ -98,8 +98,8 @@ func printPrune(e *env, req pruneRequest, res *pruneResult) error {
 	if req.dryRun {
 		verb = "would be removed (dry run)"
 	}
-	fmt.Fprintf(w, "prune: %d tags %s, %d kept, in %d repositories; %d repositories no rule governs left alone\n",
-		removed, verb, kept, len(res.counts()), res.ungoverned)
+	fmt.Fprintf(w, "prune: %s %s, %d kept, in %s; %s no rule governs left alone\n",
+		plural(removed, "tag"), verb, kept, plural(len(res.counts()), "repository"), plural(res.ungoverned, "repository"))
 	if res.gc != nil {
 		printGCSummary(w, *res.gc)
 	}

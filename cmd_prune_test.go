@@ -56,7 +56,7 @@ func TestPruneByAge(t *testing.T) {
 		"app:v1": 40 * pruneDay, "app:v2": 10 * pruneDay, "app:v3": time.Hour, "team/api:1": 40 * pruneDay,
 	})
 	out := mustRun(t, 0, "--root", root, "prune", "--repo", "app", "--older-than", "30d", "--no-gc")
-	for _, want := range []string{"app: 2 kept, 1 removed", "prune: 1 tags removed, 2 kept, in 1 repositories; 1 repositories no rule governs"} {
+	for _, want := range []string{"app: 2 kept, 1 removed", "prune: 1 tag removed, 2 kept, in 1 repository; 1 repository no rule governs"} {
 		if !strings.Contains(out.Stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, out.Stdout)
 		}
@@ -151,7 +151,7 @@ func TestPruneDryRun(t *testing.T) {
 	out := mustRun(t, 0, "--root", root, "prune", "--dry-run", "--older-than", "30d", "--grace", "0")
 	t.Logf("dry run:\n%s", out.Stdout)
 	for _, want := range []string{"tags to remove (dry run):\nREPOSITORY", "app  ", "old", "flags", "pushed 40d ago, older than 30d",
-		time.Now().Add(-40 * pruneDay).UTC().Format("2006-01-02T"), "app: 1 kept, 1 to remove", "1 tags would be removed (dry run)",
+		time.Now().Add(-40 * pruneDay).UTC().Format("2006-01-02T"), "app: 1 kept, 1 to remove", "1 tag would be removed (dry run)",
 		"gc: would remove (dry run) 1 manifests"} {
 		if !strings.Contains(out.Stdout, want) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, out.Stdout)

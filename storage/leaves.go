@@ -86,13 +86,14 @@ func (s *Storage) StatLeaves(ctx context.Context, n, jobs int, leaf func(int) Le
 // [0, n), and calls done(i) once it is gone (also when it was gone
 // already), from any goroutine. On object storage the keys are listed per
 // root and deleted a thousand to a request; elsewhere each leaf is one
-// DeleteLeaf. It stops at the first error or when ctx is done: what was
+// DeleteLeaf, every worker taking a contiguous range of the leaves (given
+// sorted, they then work in different directories). It stops at the first error or when ctx is done: what was
 // reported done is gone, and deleting again is safe.
 func (s *Storage) DeleteLeaves(ctx context.Context, n, jobs int, leaf func(int) Leaf, done func(int)) error {
 	if s.objects != nil && n > 1 {
 		return s.objects.deleteLeaves(ctx, n, jobs, leaf, done)
 	}
-	return Each(ctx, n, jobs, func(ctx context.Context, i int) error {
+	return EachInRanges(ctx, n, jobs, func(ctx context.Context, i int) error {
 		l := leaf(i)
 		if err := s.deleteLeaf(ctx, l.Dir, l.File); err != nil {
 			return err

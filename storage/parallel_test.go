@@ -3,16 +3,28 @@ package storage
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
 
 func TestEach(t *testing.T) {
 	t.Parallel()
+	for name, each := range map[string]func(context.Context, int, int, func(context.Context, int) error) error{
+		"Each": Each, "EachInRanges": EachInRanges,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testEach(t, each)
+		})
+	}
+}
+
+func testEach(t *testing.T, Each func(context.Context, int, int, func(context.Context, int) error) error) {
 	ctx := context.Background()
 	t.Run("every index once, at most jobs at a time", func(t *testing.T) {
 		t.Parallel()
-		const n, jobs = 1000, 7
+		const n, jobs = 1003, 7
 		seen := make([]atomic.Int32, n)
 		var running, peak atomic.Int32
 		err := Each(ctx, n, jobs, func(_ context.Context, i int) error {
@@ -76,4 +88,33 @@ func TestEach(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// EachInRanges gives every worker one contiguous range, visited in order.
+func TestEachInRangesContiguous(t *testing.T) {
+	t.Parallel()
+	const n, jobs = 100, 4
+	var mu sync.Mutex
+	var order []int
+	err := EachInRanges(context.Background(), n, jobs, func(_ context.Context, i int) error {
+		mu.Lock()
+		order = append(order, i)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil || len(order) != n {
+		t.Fatalf("err %v, %d calls", err, len(order))
+	}
+	last := map[int]int{} // range start -> last index seen in it
+	for _, i := range order {
+		w := i * jobs / n
+		start := w * n / jobs
+		if prev, ok := last[start]; ok && i != prev+1 {
+			t.Fatalf("range of worker %d: %d after %d", w, i, prev)
+		}
+		if _, ok := last[start]; !ok && i != start {
+			t.Fatalf("range of worker %d starts at %d, want %d", w, i, start)
+		}
+		last[start] = i
+	}
 }
