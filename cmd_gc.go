@@ -145,6 +145,9 @@ func metricsOf(c gc.Counts) metrics.Removed {
 func sweepBar(e *env, plan *gc.Plan, removed func(gc.Phase, string)) (func(gc.Phase, string), *progress.Bar) {
 	total := len(plan.Tags) + len(plan.Manifests) + len(plan.LayerLinks) + len(plan.Blobs) + len(plan.Uploads) + len(plan.Repositories)
 	bar := progress.Auto(e.stderr, e.quiet, e.json, "gc: sweeping", int64(total), progress.Items, "objects")
+	if bar == nil {
+		return removed, nil // no bar: gc then builds no name for an object nobody prints
+	}
 	return func(ph gc.Phase, name string) {
 		bar.Add(1)
 		if removed != nil {
