@@ -164,7 +164,7 @@ func TestReliabilityConcurrentPushes(t *testing.T) {
 			}
 		}
 	}()
-	gcs, rescued, removed := 0, 0, 0
+	gcs, rescued, restored, removed := 0, 0, 0, 0
 	for deadline := time.Now().Add(run); time.Now().Before(deadline); gcs++ {
 		res := runCLI(t, "--root", root, "--json", "--quiet", "gc", "--delete-untagged")
 		var sum struct {
@@ -177,16 +177,21 @@ func TestReliabilityConcurrentPushes(t *testing.T) {
 		}
 		removed += sum.Removed["blobs"] + sum.Removed["layer_links"] + sum.Removed["manifests"]
 		for _, w := range sum.Warnings {
-			if strings.Contains(w, "since the plan") {
+			switch {
+			case strings.Contains(w, "since the plan"):
 				rescued++
 				t.Logf("re-check window hit: %s", w)
+			case strings.Contains(w, "restored"):
+				restored++
+				t.Logf("repair window hit: %s", w)
 			}
 		}
 	}
 	close(stop)
 	wg.Wait()
-	t.Logf("%d gc runs removed %d objects while %d pushes completed (%v) and %d failed; the re-check kept %d objects linked since the plan",
-		gcs, removed, len(p.done), p.kinds, len(p.failed), rescued)
+	t.Logf("%d gc runs removed %d objects while %d pushes completed (%v) and %d failed; the re-checks kept %d objects "+
+		"linked since the plan, the repair restored %d layer links a manifest accepted during the sweep needed",
+		gcs, removed, len(p.done), p.kinds, len(p.failed), rescued, restored)
 	for _, f := range p.failed {
 		t.Logf("push failed (acceptable: not completed): %s", f)
 	}

@@ -22,6 +22,9 @@ type executor struct {
 	mu      sync.Mutex
 	sum     Summary
 	skipped map[string]digestSet // revisions kept by the tag re-check, per repository
+	// removedLinks are the layer links the sweep removed, per repository,
+	// that a manifest pushed during the run may need back.
+	removedLinks map[string]digestSet
 }
 
 // Execute deletes what the plan holds, in an order that keeps every live
@@ -36,7 +39,7 @@ type executor struct {
 // storage.ErrInterrupted; the summary says what was removed until then.
 func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, progress func(Phase, int)) (Summary, error) {
 	opts = opts.withDefaults()
-	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{},
+	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{}, removedLinks: map[string]digestSet{},
 		debug: opts.Log.Enabled(ctx, slog.LevelDebug)}
 	x.sum = Summary{KeptRecent: p.KeptRecent, Warnings: append([]string(nil), p.Warnings...)}
 	steps := []struct {
@@ -65,6 +68,11 @@ func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, p
 			}
 			return x.result(), fmt.Errorf("gc %s: %w", s.phase, err)
 		}
+	}
+	// A last look, for a manifest accepted just before its layer link went
+	// whose revision was written after the repair before the blobs.
+	if err := x.repairLayerLinks(ctx); err != nil {
+		return x.result(), fmt.Errorf("gc: %w", err)
 	}
 	return x.result(), nil
 }
@@ -235,12 +243,21 @@ func (x *executor) removeLayerLinks(ctx context.Context) (int, error) {
 		return storage.LayerLinkLeaf(ls[i].Repository, ls[i].Digest)
 	}, func(i int) string {
 		return ls[i].Repository + "@" + ls[i].Digest.String()
-	}, func(int) { x.sum.Removed.LayerLinks++ })
+	}, func(i int) {
+		x.sum.Removed.LayerLinks++
+		if x.removedLinks[ls[i].Repository] == nil {
+			x.removedLinks[ls[i].Repository] = digestSet{}
+		}
+		x.removedLinks[ls[i].Repository][ls[i].Digest] = struct{}{}
+	})
 }
 
 // removeBlobs removes unreferenced blobs, after a last re-check of what
 // repositories link now.
 func (x *executor) removeBlobs(ctx context.Context) (int, error) {
+	if err := x.repairLayerLinks(ctx); err != nil {
+		return 0, err
+	}
 	rescued, err := x.recheckBlobs(ctx)
 	if err != nil {
 		return 0, err

@@ -2,6 +2,7 @@ package gc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -134,6 +135,74 @@ func (x *executor) recheckLayerLinks(ctx context.Context, keep map[string]digest
 	if err != nil {
 		return fmt.Errorf("re-check of layer links: %w", err)
 	}
+	return nil
+}
+
+// repairLayerLinks puts back the layer links the sweep removed that a
+// manifest pushed during the run needs: its client found the link before
+// the sweep, skipped uploading the layer, and the registry accepted the
+// manifest just before the link went. It lists the revisions of every
+// repository that lost links; for each revision unknown to the plan it
+// restores the removed links its manifest reaches whose blob data is
+// still there. It runs before the blob re-check (which then keeps those
+// blobs) and once more at the end of the run, for a manifest whose
+// revision link was written late.
+func (x *executor) repairLayerLinks(ctx context.Context) error {
+	x.mu.Lock()
+	repos := make([]string, 0, len(x.removedLinks))
+	for repo := range x.removedLinks {
+		repos = append(repos, repo)
+	}
+	x.mu.Unlock()
+	man := scan.NewManifests(x.st)
+	err := storage.Each(ctx, len(repos), x.opts.Jobs, func(ctx context.Context, i int) error {
+		repo := repos[i]
+		revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repo))
+		if err != nil {
+			return err
+		}
+		for _, rev := range revs {
+			if x.p.blobs.isKept(rev) {
+				continue
+			}
+			for d := range walk(ctx, man, rev) {
+				if err := x.restoreLink(ctx, repo, d, rev); err != nil {
+					return err
+				}
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("repair of layer links: %w", err)
+	}
+	return nil
+}
+
+// restoreLink writes back repo's layer link to d if the sweep removed it
+// and d's blob data is still there; rev is the manifest that needs it.
+func (x *executor) restoreLink(ctx context.Context, repo string, d, rev storage.Digest) error {
+	x.mu.Lock()
+	_, removed := x.removedLinks[repo][d]
+	x.mu.Unlock()
+	if !removed {
+		return nil
+	}
+	if _, err := x.st.Stat(ctx, storage.BlobDataPath(d)); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil // nothing to link to any more
+		}
+		return err
+	}
+	if err := x.st.Driver.PutContent(ctx, storage.LayerLinkPath(repo, d), []byte(d.String())); err != nil {
+		return fmt.Errorf("restoring layer link %s@%s: %w", repo, d, err)
+	}
+	x.warnf("repository %s: layer link %s restored: manifest %s, pushed during the run, needs it", repo, d, rev)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.removedLinks[repo], d)
+	x.sum.Removed.LayerLinks--
+	x.sum.KeptRecent++
 	return nil
 }
 

@@ -5,9 +5,24 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/regprune/regprune/gc"
 	"github.com/regprune/regprune/internal/regtest"
 )
+
+// oldGarbage is a registry whose repository a holds an untagged image
+// old, aged past the grace period, beside a tagged one: gc plans to remove
+// old's layer links and blobs.
+func oldGarbage(t *testing.T) (string, *regtest.Registry, v1.Image) {
+	t.Helper()
+	root := t.TempDir()
+	r := regtest.Start(t, root)
+	old := r.PushImage(t, "a:old", regtest.WithLayers(2, 256))
+	r.PushImage(t, "a:live")
+	untag(t, root, "a", "old")
+	age(t, root)
+	return root, r, old
+}
 
 // A push that completes between the plan and the sweep, reusing layers
 // the plan found unreferenced (the client sees them linked in the
@@ -16,12 +31,7 @@ import (
 // and again before it deletes blobs.
 func TestPushBetweenPlanAndSweep(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	r := regtest.Start(t, root)
-	old := r.PushImage(t, "a:old", regtest.WithLayers(2, 256))
-	r.PushImage(t, "a:live")
-	untag(t, root, "a", "old")
-	age(t, root)
+	root, r, old := oldGarbage(t)
 	st := openStorage(t, root)
 	opts := untagged()
 	p, err := gc.NewPlan(context.Background(), st, opts)
@@ -49,5 +59,61 @@ func TestPushBetweenPlanAndSweep(t *testing.T) {
 	regtest.AssertExists(t, layerLinks(root, "a", layers...)...)
 	regtest.AssertExists(t, blobFiles(root, layers...)...)
 	r.AssertWhole(t, "a:new")
+	r.AssertAllTagsWhole(t)
+}
+
+// A manifest the registry accepted just before its layer links went
+// (verified while they existed) but whose revision appeared only after the
+// sweep removed them gets its links back before the blobs are re-checked,
+// and its blobs stay: the image pulls whole.
+func TestLinksRestoredForManifestAcceptedDuringSweep(t *testing.T) {
+	t.Parallel()
+	root, r, old := oldGarbage(t)
+	// The manifest being pushed: the old layers (and so the old config,
+	// which names only them).
+	late := regtest.NewImage(t, regtest.WithSharedLayers(regtest.LayersOf(t, old)...), regtest.WithLayers(0, 0))
+	cfg, err := late.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := late.RawManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgDigest := regtest.BlobsOf(t, late)[0]
+	st := openStorage(t, root)
+	opts := untagged()
+	p, err := gc.NewPlan(context.Background(), st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := p.Execute(context.Background(), st, opts, func(ph gc.Phase, _ int) {
+		if ph != gc.PhaseLayerLinks {
+			return
+		}
+		// What the registry writes after its checks: config, manifest, revision, tag.
+		regtest.WriteBlobData(t, root, cfgDigest, cfg)
+		regtest.WriteLink(t, regtest.LayerLink(root, "a", cfgDigest), cfgDigest.String())
+		d := regtest.DigestOf(t, late)
+		regtest.WriteBlobData(t, root, d, raw)
+		regtest.WriteLink(t, regtest.RevisionLink(root, "a", d), d.String())
+		regtest.WriteTagLink(t, root, "a", "late", d.String())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := 0
+	for _, w := range sum.Warnings {
+		if strings.Contains(w, "restored") {
+			restored++
+		}
+	}
+	blobs := regtest.BlobsOf(t, old)
+	if regtest.BlobsOf(t, late)[0] != blobs[0] || restored != len(blobs) {
+		t.Errorf("want the links of the old config and layers (%d) restored; warnings: %q", len(blobs), sum.Warnings)
+	}
+	regtest.AssertExists(t, layerLinks(root, "a", blobs...)...)
+	regtest.AssertExists(t, blobFiles(root, blobs...)...)
+	r.AssertWhole(t, "a:late")
 	r.AssertAllTagsWhole(t)
 }
