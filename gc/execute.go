@@ -72,6 +72,9 @@ func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, p
 	// A last look, for a manifest accepted just before its layer link went
 	// whose revision was written after the repair before the blobs.
 	if err := x.repairLayerLinks(ctx); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w during the last repair of layer links: %w", storage.ErrInterrupted, err)
+		}
 		return x.result(), fmt.Errorf("gc: %w", err)
 	}
 	return x.result(), nil

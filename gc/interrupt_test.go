@@ -51,3 +51,27 @@ func TestInterruptedRunConverges(t *testing.T) {
 		}
 	}
 }
+
+// A signal after the last phase, while gc reads the storage a last time
+// for layer links to repair, is reported as an interruption too.
+func TestInterruptedAtTheLastRepair(t *testing.T) {
+	t.Parallel()
+	root, _ := regtest.LoadSample(t)
+	untag(t, root, regtest.SeedRepo, "T22") // layer links go: the last repair has work
+	st := openStorage(t, root)
+	p, err := gc.NewPlan(context.Background(), st, untagged())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err = p.Execute(ctx, st, untagged(), func(ph gc.Phase, _ int) {
+		if ph == gc.PhaseDirectories {
+			cancel()
+		}
+	})
+	if !errors.Is(err, storage.ErrInterrupted) {
+		t.Fatalf("error %v, want ErrInterrupted", err)
+	}
+	regtest.Start(t, root).AssertAllTagsWhole(t)
+}
