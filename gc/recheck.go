@@ -100,42 +100,53 @@ func (x *executor) recheckLayerLinks(ctx context.Context, keep map[string]digest
 		}
 		planned[l.Repository][l.Digest] = struct{}{}
 	}
-	man := scan.NewManifests(x.st)
 	var mu sync.Mutex
-	err := storage.Each(ctx, len(repos), x.opts.Jobs, func(ctx context.Context, i int) error {
-		repo := repos[i]
-		revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repo))
-		if err != nil {
-			return err
-		}
-		for _, d := range revs {
-			if x.p.blobs.isKept(d) {
+	err := x.eachNewRevision(ctx, repos, func(repo string, rev storage.Digest, reach digestSet) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for r := range reach {
+			if _, ok := planned[repo][r]; !ok {
 				continue
 			}
-			for r := range walk(ctx, man, d) {
-				if _, ok := planned[repo][r]; !ok {
-					continue
-				}
-				mu.Lock()
-				if keep[repo] == nil {
-					keep[repo] = digestSet{}
-				}
-				if _, done := keep[repo][r]; !done {
-					keep[repo][r] = struct{}{}
-					x.warnf("repository %s: layer link %s is referenced by manifest %s, pushed since the plan; kept", repo, r, d)
-					x.mu.Lock()
-					x.sum.KeptRecent++
-					x.mu.Unlock()
-				}
-				mu.Unlock()
+			if keep[repo] == nil {
+				keep[repo] = digestSet{}
+			}
+			if _, done := keep[repo][r]; !done {
+				keep[repo][r] = struct{}{}
+				x.warnf("repository %s: layer link %s is referenced by manifest %s, pushed since the plan; kept", repo, r, rev)
+				x.mu.Lock()
+				x.sum.KeptRecent++
+				x.mu.Unlock()
 			}
 		}
-		return ctx.Err()
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("re-check of layer links: %w", err)
 	}
 	return nil
+}
+
+// eachNewRevision lists the revisions of repos (at most Jobs at a time)
+// and calls f, from any goroutine, with each revision the plan does not
+// keep (one pushed during the run) and everything its manifest reaches.
+func (x *executor) eachNewRevision(ctx context.Context, repos []string, f func(repo string, rev storage.Digest, reach digestSet) error) error {
+	man := scan.NewManifests(x.st)
+	return storage.Each(ctx, len(repos), x.opts.Jobs, func(ctx context.Context, i int) error {
+		revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repos[i]))
+		if err != nil {
+			return err
+		}
+		for _, rev := range revs {
+			if x.p.blobs.isKept(rev) {
+				continue
+			}
+			if err := f(repos[i], rev, walk(ctx, man, rev)); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
 }
 
 // repairLayerLinks puts back the layer links the sweep removed that a
@@ -154,24 +165,13 @@ func (x *executor) repairLayerLinks(ctx context.Context) error {
 		repos = append(repos, repo)
 	}
 	x.mu.Unlock()
-	man := scan.NewManifests(x.st)
-	err := storage.Each(ctx, len(repos), x.opts.Jobs, func(ctx context.Context, i int) error {
-		repo := repos[i]
-		revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repo))
-		if err != nil {
-			return err
-		}
-		for _, rev := range revs {
-			if x.p.blobs.isKept(rev) {
-				continue
-			}
-			for d := range walk(ctx, man, rev) {
-				if err := x.restoreLink(ctx, repo, d, rev); err != nil {
-					return err
-				}
+	err := x.eachNewRevision(ctx, repos, func(repo string, rev storage.Digest, reach digestSet) error {
+		for d := range reach {
+			if err := x.restoreLink(ctx, repo, d, rev); err != nil {
+				return err
 			}
 		}
-		return ctx.Err()
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("repair of layer links: %w", err)
