@@ -38,13 +38,13 @@ func TestBlobStore(t *testing.T) {
 		}
 	}
 	for _, d := range absent {
-		if s.has(d) || s.isKept(d) || s.keep(d) {
+		if s.index(d) >= 0 || s.isKept(d) || s.keep(d) {
 			t.Fatalf("%s: not in the store, but has/isKept/keep says so", d)
 		}
 	}
 	for d, kept := range want {
-		if !s.has(d) || s.isKept(d) != kept {
-			t.Fatalf("%s: has %v isKept %v, want true %v", d, s.has(d), s.isKept(d), kept)
+		if s.index(d) < 0 || s.isKept(d) != kept {
+			t.Fatalf("%s: index %d isKept %v, want found, %v", d, s.index(d), s.isKept(d), kept)
 		}
 	}
 	unkept := s.unkept()
@@ -65,7 +65,7 @@ func TestBlobStore(t *testing.T) {
 	if len(unkept) != n {
 		t.Fatalf("unkept has %d, want %d", len(unkept), n)
 	}
-	if e := newBlobStore(nil); e.has(in[0]) || e.keep(in[0]) || len(e.unkept()) != 0 {
+	if e := newBlobStore(nil); e.index(in[0]) >= 0 || e.keep(in[0]) || len(e.unkept()) != 0 {
 		t.Fatal("an empty store holds something")
 	}
 }

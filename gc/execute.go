@@ -126,9 +126,6 @@ func (x *executor) sweep(ctx context.Context, phase Phase, idx []int, leaf func(
 		}
 		x.removed(phase, named, func() { count(idx[k]) })
 	})
-	if err == nil && ctx.Err() != nil && int(done.Load()) < len(idx) {
-		err = ctx.Err()
-	}
 	return int(done.Load()), err
 }
 

@@ -133,20 +133,28 @@ func (x *executor) recheckLayerLinks(ctx context.Context, keep map[string]digest
 func (x *executor) eachNewRevision(ctx context.Context, repos []string, f func(repo string, rev storage.Digest, reach digestSet) error) error {
 	man := scan.NewManifests(x.st)
 	return storage.Each(ctx, len(repos), x.opts.Jobs, func(ctx context.Context, i int) error {
-		revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repos[i]))
-		if err != nil {
+		return x.newRevisions(ctx, man, repos[i], func(rev storage.Digest, reach digestSet) error {
+			return f(repos[i], rev, reach)
+		})
+	})
+}
+
+// newRevisions lists repo's revisions and calls f with each the plan does
+// not keep and everything its manifest reaches.
+func (x *executor) newRevisions(ctx context.Context, man *scan.Manifests, repo string, f func(rev storage.Digest, reach digestSet) error) error {
+	revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repo))
+	if err != nil {
+		return err
+	}
+	for _, rev := range revs {
+		if x.p.blobs.isKept(rev) {
+			continue
+		}
+		if err := f(rev, walk(ctx, man, rev)); err != nil {
 			return err
 		}
-		for _, rev := range revs {
-			if x.p.blobs.isKept(rev) {
-				continue
-			}
-			if err := f(repos[i], rev, walk(ctx, man, rev)); err != nil {
-				return err
-			}
-		}
-		return ctx.Err()
-	})
+	}
+	return ctx.Err()
 }
 
 // repairLayerLinks puts back the layer links the sweep removed that a
@@ -291,14 +299,8 @@ func (x *executor) recheckRepository(ctx context.Context, man *scan.Manifests, r
 		set[d] = struct{}{}
 	}
 	rescue(repo, set)
-	revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repo))
-	if err != nil {
-		return err
-	}
-	for _, d := range revs {
-		if !x.p.blobs.isKept(d) {
-			rescue(repo, walk(ctx, man, d))
-		}
-	}
-	return ctx.Err()
+	return x.newRevisions(ctx, man, repo, func(_ storage.Digest, reach digestSet) error {
+		rescue(repo, reach)
+		return nil
+	})
 }

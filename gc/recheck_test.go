@@ -46,13 +46,7 @@ func TestPushBetweenPlanAndSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	saved := 0
-	for _, w := range sum.Warnings {
-		if strings.Contains(w, "pushed since the plan") {
-			saved++
-		}
-	}
-	if saved < 2 {
+	if saved := warningsWith(sum, "pushed since the plan"); saved < 2 {
 		t.Errorf("want the two reused layer links kept with a warning each; warnings: %q", sum.Warnings)
 	}
 	layers := regtest.BlobsOf(t, old)[1:] // the config is not shared
@@ -102,12 +96,7 @@ func TestLinksRestoredForManifestAcceptedDuringSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	restored := 0
-	for _, w := range sum.Warnings {
-		if strings.Contains(w, "restored") {
-			restored++
-		}
-	}
+	restored := warningsWith(sum, "restored")
 	blobs := regtest.BlobsOf(t, old)
 	if regtest.BlobsOf(t, late)[0] != blobs[0] || restored != len(blobs) {
 		t.Errorf("want the links of the old config and layers (%d) restored; warnings: %q", len(blobs), sum.Warnings)
@@ -116,4 +105,15 @@ func TestLinksRestoredForManifestAcceptedDuringSweep(t *testing.T) {
 	regtest.AssertExists(t, blobFiles(root, blobs...)...)
 	r.AssertWhole(t, "a:late")
 	r.AssertAllTagsWhole(t)
+}
+
+// warningsWith counts the summary's warnings that contain part.
+func warningsWith(sum gc.Summary, part string) int {
+	n := 0
+	for _, w := range sum.Warnings {
+		if strings.Contains(w, part) {
+			n++
+		}
+	}
+	return n
 }

@@ -105,7 +105,7 @@ func (pl *planner) planRepository(ctx context.Context, k int32) error {
 	if err != nil {
 		return err
 	}
-	pl.record(r, links, uploads, history)
+	pl.record(r, links, uploads, history, pl.removalDepths(r))
 	return nil
 }
 
@@ -124,7 +124,7 @@ func (pl *planner) prefetch(ctx context.Context, r *repoState) {
 
 // record adds a planned repository to the plan: its removals, and what
 // remains of it to the registry-wide set of kept blobs.
-func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []UploadRemoval, history []HistoryRemoval) {
+func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []UploadRemoval, history []HistoryRemoval, depth map[storage.Digest]int) {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	p := pl.plan
@@ -152,7 +152,6 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	for _, t := range r.pending {
 		p.Tags = append(p.Tags, TagRemoval{Repository: r.name, Tag: t.Name, Digest: t.Digest})
 	}
-	depth := pl.removalDepths(r)
 	for d := range r.removedRevs {
 		p.Manifests = append(p.Manifests, ManifestRemoval{Repository: r.name, Digest: d, Depth: depth[d]})
 		pl.plan.blobs.attribute(d, r.index)

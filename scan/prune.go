@@ -21,8 +21,9 @@ func Governed(repos []string, rules []Rule) []string {
 	return out
 }
 
-// ReadTagsOf reads the tags of every repository in repos (names first,
-// then each tag's current link and push time), at most jobs at a time.
+// ReadTagsOf reads the tags of every repository in repos (ReadTags: names,
+// then each tag's current link and push time), at most jobs repositories
+// at a time and at most jobs tags at a time in each.
 func ReadTagsOf(ctx context.Context, st *storage.Storage, repos []string, jobs int) ([]Tag, error) {
 	per := make([][]Tag, len(repos))
 	err := storage.Each(ctx, len(repos), jobs, func(ctx context.Context, i int) (err error) {

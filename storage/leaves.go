@@ -67,19 +67,28 @@ func (s *Storage) StatLeaves(ctx context.Context, n, jobs int, leaf func(int) Le
 	out := make([]LeafInfo, n)
 	err := Each(ctx, n, jobs, func(ctx context.Context, i int) error {
 		l := leaf(i)
-		for _, p := range []string{l.Dir + "/" + l.File, l.Dir} {
-			fi, err := s.Stat(ctx, p)
-			if err == nil {
-				out[i] = LeafInfo{Exists: true, Size: fi.Size(), ModTime: fi.ModTime()}
-				return nil
-			}
-			if !errors.Is(err, ErrNotFound) {
-				return err
-			}
+		found, err := s.statInto(ctx, l.Dir+"/"+l.File, &out[i])
+		if err != nil || found {
+			return err
 		}
-		return nil
+		_, err = s.statInto(ctx, l.Dir, &out[i])
+		return err
 	})
 	return out, err
+}
+
+// statInto stats p into info; false, nil when p does not exist.
+func (s *Storage) statInto(ctx context.Context, p string, info *LeafInfo) (bool, error) {
+	fi, err := s.Stat(ctx, p)
+	switch {
+	case err == nil:
+		*info = LeafInfo{Exists: true, Size: fi.Size(), ModTime: fi.ModTime()}
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	default:
+		return false, err
+	}
 }
 
 // DeleteLeaves removes leaf(i), with everything beneath it, for every i in
@@ -87,8 +96,9 @@ func (s *Storage) StatLeaves(ctx context.Context, n, jobs int, leaf func(int) Le
 // already), from any goroutine. On object storage the keys are listed per
 // root and deleted a thousand to a request; elsewhere each leaf is one
 // DeleteLeaf, every worker taking a contiguous range of the leaves (given
-// sorted, they then work in different directories). It stops at the first error or when ctx is done: what was
-// reported done is gone, and deleting again is safe.
+// sorted, they then work in different directories). It stops at the first
+// error or when ctx is done (returning ctx's error): what was reported done
+// is gone, and deleting again is safe.
 func (s *Storage) DeleteLeaves(ctx context.Context, n, jobs int, leaf func(int) Leaf, done func(int)) error {
 	if s.objects != nil && n > 1 {
 		return s.objects.deleteLeaves(ctx, n, jobs, leaf, done)

@@ -162,24 +162,24 @@ func (o *objects) deleteKeys(ctx context.Context, ps []string) error {
 	return nil
 }
 
-// leafGroups is a set of leaves grouped by root, each group listed once.
+// leafGroups is a set of leaves and the roots that list them, each root
+// listed once.
 type leafGroups struct {
 	leaves []Leaf
-	roots  []string
-	byRoot map[string][]int    // leaf indexes under each root
-	byDir  map[string][]int    // leaf indexes of each directory
-	keys   map[string][]string // objects found under each leaf directory
+	roots  []string         // distinct roots, in first-seen order
+	byDir  map[string][]int // leaf indexes of each directory
 }
 
 func groupLeaves(n int, leaf func(int) Leaf) *leafGroups {
-	g := &leafGroups{leaves: make([]Leaf, n), byRoot: map[string][]int{}, byDir: make(map[string][]int, n)}
+	g := &leafGroups{leaves: make([]Leaf, n), byDir: make(map[string][]int, n)}
+	seen := map[string]bool{}
 	for i := range n {
 		l := leaf(i)
 		g.leaves[i] = l
-		if _, ok := g.byRoot[l.Root]; !ok {
+		if !seen[l.Root] {
+			seen[l.Root] = true
 			g.roots = append(g.roots, l.Root)
 		}
-		g.byRoot[l.Root] = append(g.byRoot[l.Root], i)
 		g.byDir[l.Dir] = append(g.byDir[l.Dir], i)
 	}
 	return g
