@@ -16,7 +16,8 @@ import (
 // client, objects.go, which follows the driver's parameters) without
 // changing which bucket and prefix are reached; Notes say what it did.
 //
-//	forcepathstyle, usedualstack,  booleans, checked as 3.x checks them.
+//	forcepathstyle, usedualstack,  booleans, read as 3.x reads them (a value
+//	                               that is none is ignored, as 2.8 does).
 //	usefipsendpoint, accelerate    With regionendpoint, 2.8 always
 //	                               addresses the bucket path-style (3.x:
 //	                               only with forcepathstyle); without,
@@ -59,7 +60,9 @@ func (cfg *registryConfig) s3(st *storageState) error {
 	for _, k := range s3Only {
 		b, err := s3Bool(p, k, false)
 		if err != nil {
-			return fmt.Errorf("%s: %w", st.name(cfg.Driver+"."+k), err)
+			// 3.x refuses the configuration; 2.8, which does not read
+			// the parameter, runs with it: so does regprune, as 2.8.
+			cfg.note(fmt.Sprintf("%s: %v: ignored, as registry 2.8 ignores it (3.x would refuse it)", st.name(cfg.Driver+"."+k), err))
 		}
 		flags[k] = b
 	}

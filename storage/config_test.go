@@ -147,11 +147,6 @@ func TestConfigErrors(t *testing.T) {
 			[]string{`storage.filesystem.rootdirectory "data" is relative`}},
 		{"empty root from env", fsConfig, []string{"REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="},
 			[]string{"storage.filesystem.rootdirectory (from $REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY) is empty"}},
-		{"3.x boolean not a boolean", "version: 0.1\nstorage:\n  s3: {region: us-east-1, bucket: b, forcepathstyle: maybe}\n", nil,
-			[]string{`storage.s3.forcepathstyle: "maybe" is not a boolean`}},
-		{"3.x boolean from env", "version: 0.1\nstorage:\n  s3: {region: us-east-1, bucket: b}\n",
-			[]string{"REGISTRY_STORAGE_S3_USEDUALSTACK=7"},
-			[]string{"storage.s3.usedualstack (from $REGISTRY_STORAGE_S3_USEDUALSTACK): 7 is not a boolean"}},
 		{"v2 signatures on AWS", "version: 0.1\nstorage:\n  s3: {region: us-east-1, bucket: b, v4auth: false, usedualstack: true}\n", nil,
 			[]string{"v4 authentication"}},
 	}
