@@ -4,7 +4,7 @@
 # identical MinIO buckets holding a generated registry (REPOS x TAGS), then
 # checks that both leave the same tags, manifest revisions and blobs.
 # Not part of make test. Needs MinIO (scripts/install-minio.sh) and installs
-# the upstream registry into $HOME/.cache/regprune-upstream when missing.
+# the upstream registry (scripts/install-registry.sh) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPOS="${REPOS:-200}"
@@ -14,12 +14,8 @@ PORT="${MINIO_PORT:-39017}"
 
 scripts/install-minio.sh >&2
 minio="${REGPRUNE_MINIO:-$HOME/.cache/regprune-minio/minio}"
-updir="$HOME/.cache/regprune-upstream"
-upstream="$updir/registry"
-if [ ! -x "$upstream" ]; then
-	echo "bench-s3: go install github.com/distribution/distribution/v3/cmd/registry@v3.1.2" >&2
-	GOBIN="$updir" go install github.com/distribution/distribution/v3/cmd/registry@v3.1.2
-fi
+REGISTRY_VERSION=v3.1.2 scripts/install-registry.sh >&2
+upstream="${REGPRUNE_REGISTRY_DIR:-$HOME/.cache/regprune-registry}/registry"
 
 tmp="$(mktemp -d)"
 pid=""

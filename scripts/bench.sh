@@ -6,7 +6,7 @@
 # Environment: REPOS (1000) TAGS (20) SCALE ("100 250 500 1000 2000")
 # UPSTREAM_SCALE_MAX (1000: largest tree upstream is also timed on)
 # BENCH_TMP (/dev/shm when it has room, else /tmp) KEEP=1 (keep the work dir)
-# REGISTRY_BIN (an upstream registry binary; default: go install v3.1.2)
+# REGISTRY_BIN (an upstream registry binary; default: scripts/install-registry.sh's v3.1.2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,7 +67,8 @@ go build -o "$BIN/gentree" ./internal/gen/cmd/gentree
 if [ -n "${REGISTRY_BIN:-}" ]; then
 	cp "$REGISTRY_BIN" "$BIN/registry"
 else
-	GOBIN=$BIN GOFLAGS=-mod=mod go install "github.com/distribution/distribution/v3/cmd/registry@$UPSTREAM_VERSION"
+	REGISTRY_VERSION=$UPSTREAM_VERSION scripts/install-registry.sh >&2
+	cp "${REGPRUNE_REGISTRY_DIR:-$HOME/.cache/regprune-registry}/registry" "$BIN/registry"
 fi
 
 echo "## machine"

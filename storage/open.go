@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"log/slog"
 
-	"github.com/docker/distribution/configuration"
 	"github.com/docker/distribution/registry/storage/driver"
 	"github.com/docker/distribution/registry/storage/driver/factory"
 	_ "github.com/docker/distribution/registry/storage/driver/filesystem" // registers "filesystem"
@@ -27,6 +25,10 @@ type Location struct {
 	Root   string // filesystem root, when given or found directly
 	Config string // registry config.yml, when the storage comes from it
 	How    string // "--root", "--config", "$" + RootEnv, "default config", "default root"
+	// Log, when set, gets at debug level what Open changed in the
+	// config's driver parameters to open a registry 3.x configuration
+	// with distribution 2.8's driver (see config_s3.go).
+	Log *slog.Logger
 }
 
 // Locate applies the search order: --root, --config, $RootEnv, the default
@@ -83,54 +85,6 @@ func Open(ctx context.Context, loc Location) (*Storage, error) {
 			ErrNotRegistry, s.Describe(), RepositoriesPath()[1:])
 	}
 	return s, nil
-}
-
-func driverConfig(loc Location) (string, map[string]interface{}, error) {
-	if loc.Config == "" {
-		abs, err := filepath.Abs(loc.Root)
-		if err != nil {
-			return "", nil, fmt.Errorf("%w: root %q: %w", ErrConfig, loc.Root, err)
-		}
-		return "filesystem", map[string]interface{}{"rootdirectory": abs}, nil
-	}
-	f, err := os.Open(loc.Config)
-	if err != nil {
-		return "", nil, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	defer f.Close()
-	cfg, err := parseConfig(f)
-	if err != nil {
-		return "", nil, fmt.Errorf("%w: %s: %w", ErrConfig, loc.Config, err)
-	}
-	typ, err := storageType(cfg.Storage)
-	if err != nil {
-		return "", nil, fmt.Errorf("%w: %s: %w", ErrConfig, loc.Config, err)
-	}
-	params := map[string]interface{}{}
-	for k, v := range cfg.Storage.Parameters() {
-		params[k] = v
-	}
-	if typ == "filesystem" {
-		if _, ok := params["rootdirectory"]; !ok {
-			params["rootdirectory"] = DefaultRoot // the filesystem driver's own default
-		}
-	}
-	return typ, params, nil
-}
-
-// storageType is configuration.Storage.Type without its panic on more than
-// one driver.
-func storageType(st configuration.Storage) (typ string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	typ = st.Type()
-	if typ == "" {
-		return "", errors.New("no storage driver configured")
-	}
-	return typ, nil
 }
 
 func fsRoot(params map[string]interface{}) string {

@@ -150,7 +150,7 @@ func TestOpenConfigEnvOverride(t *testing.T) {
 	// panic (distribution's parser panics there).
 	t.Setenv("REGISTRY_STORAGE", "s3")
 	if _, err := Open(context.Background(), Location{Config: cfg, How: "--config"}); !errors.Is(err, ErrConfig) ||
-		!strings.Contains(err.Error(), "multiple storage drivers") {
+		!strings.Contains(err.Error(), "more than one storage driver") {
 		t.Errorf("two drivers: %v, want ErrConfig", err)
 	}
 	os.Unsetenv(RootEnv) // t.Setenv restores it after the test

@@ -52,6 +52,24 @@
 //	r.Reach(t, repoTag) []v1.Hash              every digest a pull fetches (manifests, configs, layers)
 //	DigestOf(t, x), LayersOf(t, img), BlobsOf(t, img) (config + layers), FallbackTag(d)
 //
+// A real `registry serve` of RegistryVersion (v3.1.2) as a process, for
+// end-to-end tests of its logs, notifications and API (skipped without
+// the binary, failed under REGPRUNE_REQUIRE_REGISTRY=1; installed by
+// scripts/install-registry.sh into $HOME/.cache/regprune-registry):
+//
+//	s := Serve(t, ServeOptions{JSON, AccessLog, Notify, Root, Storage, Driver, Env})
+//	    filesystem root (default a t.TempDir()), delete enabled, no blob descriptor cache,
+//	    log level info, text or JSON logs, access log on or off, notifications to an
+//	    in-test endpoint, extra storage keys, another driver block, REGISTRY_* env
+//	s.Registry: every helper above (push, pull, assert, disk); s.DeleteTag(t, repo, tag)
+//	    DELETE /v2/<repo>/manifests/<tag> (3.x; the in-process 2.8 registry answers 400)
+//	s.Config, s.LogFile; s.Log.Lines(), s.Log.Matching(f), s.Log.WaitFor(t, n, f), Containing(subs...)
+//	s.Events.All() []Event, s.Events.Envelopes(), s.Events.WaitFor(t, n, func(Event) bool)
+//	s.Stop()   (also at cleanup; the log is complete afterwards)
+//	RunRegistry(t, env, args...) (output, error)   e.g. garbage-collect --dry-run config.yml
+//	StockConfigs(t) []StockConfig   the config.yml of the registry:2 and registry:3 images, ...
+//	ModuleFile(t, "module@version", file), ModuleDir   distribution's sources via the module proxy
+//
 // Sample registry (issue 2 item 8; see testdata/sample/README.md):
 //
 //	Sample(t, r) SampleInfo      pushes it into r, deterministically (seeded layers)

@@ -41,14 +41,14 @@ func (r *Registry) StartUpload(t testing.TB, repo string, data []byte) string {
 // do sends one request to the registry and fails t unless it answers want.
 func (r *Registry) do(t testing.TB, method, uri string, body []byte, want int) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, r.server.URL+uri, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), method, r.url()+uri, bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("regtest: %s %s: %v", method, uri, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
-	resp, err := r.server.Client().Do(req)
+	resp, err := r.client().Do(req)
 	if err != nil {
 		t.Fatalf("regtest: %s %s: %v", method, uri, err)
 	}
@@ -57,6 +57,29 @@ func (r *Registry) do(t testing.TB, method, uri string, body []byte, want int) *
 		t.Fatalf("regtest: %s %s: status %d, want %d", method, uri, resp.StatusCode, want)
 	}
 	return resp
+}
+
+// url is the registry's base URL; client the HTTP client to reach it.
+func (r *Registry) url() string {
+	if r.server != nil {
+		return r.server.URL
+	}
+	return "http://" + r.Host
+}
+
+func (r *Registry) client() *http.Client {
+	if r.server != nil {
+		return r.server.Client()
+	}
+	return http.DefaultClient
+}
+
+// DeleteTag deletes tag of repo through the API (DELETE
+// /v2/<repo>/manifests/<tag>, 202), as registry 3.x allows; 2.8 answers
+// 400, which fails t.
+func (r *Registry) DeleteTag(t testing.TB, repo, tag string) {
+	t.Helper()
+	r.do(t, http.MethodDelete, "/v2/"+repo+"/manifests/"+tag, nil, http.StatusAccepted)
 }
 
 // PushBlob uploads data as a blob of repo (blob data and the repository's
