@@ -113,7 +113,7 @@ func reposByGlob(ctx context.Context, e *env, globs []string, jobs int) ([]strin
 	for _, r := range all {
 		hit := false
 		for _, g := range globs {
-			if scan.MatchGlob(g, r) {
+			if storage.MatchGlob(g, r) {
 				hit, matched[g] = true, true
 			}
 		}

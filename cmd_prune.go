@@ -142,7 +142,7 @@ func policyRules(c *cli.Context, p string) ([]scan.Rule, error) {
 func flagRules(c *cli.Context, globs []string) ([]scan.Rule, error) {
 	r := scan.Rule{Name: "flags", Repositories: globs, KeepLast: c.Int("keep-last")}
 	for _, g := range globs {
-		if err := scan.CheckRepositoryPattern(g); err != nil {
+		if err := storage.CheckRepositoryPattern(g); err != nil {
 			return nil, usagef("--repo: %v", err)
 		}
 	}

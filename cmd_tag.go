@@ -68,7 +68,7 @@ type tagRow struct {
 
 func runTagLs(c *cli.Context) error {
 	for _, p := range c.Args().Slice() {
-		if err := scan.CheckRepositoryPattern(p); err != nil {
+		if err := storage.CheckRepositoryPattern(p); err != nil {
 			return fmt.Errorf("%w: REPO %q: %w", storage.ErrUsage, p, err)
 		}
 	}
@@ -106,7 +106,7 @@ func selectRepositories(ctx context.Context, st *storage.Storage, patterns []str
 	for _, p := range patterns {
 		m := scan.MatchRepositories(p, all)
 		if len(m) == 0 {
-			if scan.IsGlob(p) {
+			if storage.IsGlob(p) {
 				return nil, fmt.Errorf("REPO %q: %w: no repository matches", p, storage.ErrNoMatch)
 			}
 			return nil, fmt.Errorf("REPO %q: %w: no such repository", p, storage.ErrNotFound)
@@ -157,7 +157,7 @@ func tagRows(ctx context.Context, st *storage.Storage, tags map[string][]string,
 	}
 	rows := make([]tagRow, len(names))
 	mans := scan.NewManifests(st)
-	err := eachTag(ctx, st, names, jobs, func(ctx context.Context, i int, t scan.Tag) {
+	err := eachTag(ctx, st, names, jobs, func(ctx context.Context, i int, t storage.Tag) {
 		rows[i] = tagRowOf(ctx, mans, t)
 	})
 	return rows, err
@@ -165,7 +165,7 @@ func tagRows(ctx context.Context, st *storage.Storage, tags map[string][]string,
 
 // eachTag reads the tags names, at most jobs at a time, and hands each to
 // fn with its index in names.
-func eachTag(ctx context.Context, st *storage.Storage, names []scan.TagName, jobs int, fn func(context.Context, int, scan.Tag)) error {
+func eachTag(ctx context.Context, st *storage.Storage, names []scan.TagName, jobs int, fn func(context.Context, int, storage.Tag)) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for i, n := range names {
@@ -181,7 +181,7 @@ func eachTag(ctx context.Context, st *storage.Storage, names []scan.TagName, job
 	return g.Wait()
 }
 
-func tagRowOf(ctx context.Context, mans *scan.Manifests, t scan.Tag) tagRow {
+func tagRowOf(ctx context.Context, mans *scan.Manifests, t storage.Tag) tagRow {
 	row := tagRow{Repository: t.Repository, Tag: t.Name, Kind: "-", Pushed: t.Pushed.UTC()}
 	if t.LinkErr != nil {
 		row.Error = "current link: " + t.LinkErr.Error()

@@ -103,7 +103,7 @@ func resolveTags(ctx context.Context, st *storage.Storage, refs []string, jobs i
 
 func readDigests(ctx context.Context, st *storage.Storage, names []scan.TagName, jobs int) ([]removedTag, error) {
 	out := make([]removedTag, len(names))
-	err := eachTag(ctx, st, names, jobs, func(_ context.Context, i int, t scan.Tag) {
+	err := eachTag(ctx, st, names, jobs, func(_ context.Context, i int, t storage.Tag) {
 		out[i] = removedTag{Repository: t.Repository, Tag: t.Name}
 		if t.LinkErr == nil {
 			out[i].Digest = t.Digest.String()

@@ -210,7 +210,7 @@ func (p policyParser) globs(k, v *yaml.Node) ([]string, error) {
 	}
 	gs := make([]string, len(ns))
 	for i, n := range ns {
-		if err := CheckRepositoryPattern(n.Value); err != nil {
+		if err := storage.CheckRepositoryPattern(n.Value); err != nil {
 			return nil, p.errorf(n, k.Value, "%v", err)
 		}
 		gs[i] = n.Value

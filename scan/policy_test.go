@@ -155,6 +155,6 @@ func FuzzParsePolicy(f *testing.F) {
 				t.Fatalf("rule %+v accepted", r)
 			}
 		}
-		Select([]Tag{{Repository: "a", Name: "b", Pushed: time.Unix(0, 0)}}, rules, time.Unix(1e9, 0))
+		Select([]storage.Tag{{Repository: "a", Name: "b", Pushed: time.Unix(0, 0)}}, rules, time.Unix(1e9, 0))
 	})
 }

@@ -24,8 +24,8 @@ func Governed(repos []string, rules []Rule) []string {
 // ReadTagsOf reads the tags of every repository in repos (ReadTags: names,
 // then each tag's current link and push time), at most jobs repositories
 // at a time and at most jobs tags at a time in each.
-func ReadTagsOf(ctx context.Context, st *storage.Storage, repos []string, jobs int) ([]Tag, error) {
-	per := make([][]Tag, len(repos))
+func ReadTagsOf(ctx context.Context, st *storage.Storage, repos []string, jobs int) ([]storage.Tag, error) {
+	per := make([][]storage.Tag, len(repos))
 	err := storage.Each(ctx, len(repos), jobs, func(ctx context.Context, i int) (err error) {
 		if per[i], err = ReadTags(ctx, st, repos[i], jobs); err != nil {
 			return fmt.Errorf("repository %s: tags: %w", repos[i], err)
@@ -35,7 +35,7 @@ func ReadTagsOf(ctx context.Context, st *storage.Storage, repos []string, jobs i
 	if err != nil {
 		return nil, err
 	}
-	var tags []Tag
+	var tags []storage.Tag
 	for _, ts := range per {
 		tags = append(tags, ts...)
 	}

@@ -34,7 +34,7 @@ func (r Rule) Governs(repo string) bool {
 		return true
 	}
 	for _, g := range r.Repositories {
-		if MatchGlob(g, repo) {
+		if storage.MatchGlob(g, repo) {
 			return true
 		}
 	}
@@ -43,7 +43,7 @@ func (r Rule) Governs(repo string) bool {
 
 // Decision is what Select decided for one tag, and why.
 type Decision struct {
-	Tag    Tag
+	Tag    storage.Tag
 	Remove bool
 	Rule   string // the rule governing the tag's repository; "" when none
 	Reason string // for people: why the tag goes or stays
@@ -58,8 +58,8 @@ type Decision struct {
 // subject, gc removes them with it), or when their current link is missing
 // or bad (Tag.LinkErr: no push time to judge, nothing a pull could get;
 // check reports them). The decisions come sorted by repository, then tag.
-func Select(tags []Tag, rules []Rule, now time.Time) []Decision {
-	sorted := append([]Tag(nil), tags...)
+func Select(tags []storage.Tag, rules []Rule, now time.Time) []Decision {
+	sorted := append([]storage.Tag(nil), tags...)
 	sort.Slice(sorted, func(i, j int) bool { return tagLess(sorted[i], sorted[j]) })
 	out := make([]Decision, 0, len(sorted))
 	for start := 0; start < len(sorted); {
@@ -74,7 +74,7 @@ func Select(tags []Tag, rules []Rule, now time.Time) []Decision {
 }
 
 // tagLess orders tags by repository, then name.
-func tagLess(a, b Tag) bool {
+func tagLess(a, b storage.Tag) bool {
 	if a.Repository != b.Repository {
 		return a.Repository < b.Repository
 	}
@@ -82,7 +82,7 @@ func tagLess(a, b Tag) bool {
 }
 
 // selectRepository decides for the tags of one repository.
-func selectRepository(tags []Tag, rules []Rule, now time.Time) []Decision {
+func selectRepository(tags []storage.Tag, rules []Rule, now time.Time) []Decision {
 	ds := make([]Decision, len(tags))
 	rule, ok := governing(tags[0].Repository, rules)
 	var cands []int
@@ -120,8 +120,8 @@ func governing(repo string, rules []Rule) (Rule, bool) {
 }
 
 // exempt says why t is not a candidate of rule, or "" when it is one.
-func exempt(t Tag, rule Rule) string {
-	if _, ok := ReferrerSubject(t.Name); ok {
+func exempt(t storage.Tag, rule Rule) string {
+	if _, ok := storage.ReferrerSubject(t.Name); ok {
 		return "referrer tag: follows its subject"
 	}
 	if t.LinkErr != nil {
@@ -142,7 +142,7 @@ func exempt(t Tag, rule Rule) string {
 }
 
 // judge decides for the candidate t, the rank-th newest (from 0).
-func judge(t Tag, rule Rule, rank int, now time.Time) (remove bool, reason string) {
+func judge(t storage.Tag, rule Rule, rank int, now time.Time) (remove bool, reason string) {
 	age := now.Sub(t.Pushed)
 	if rank < rule.KeepLast {
 		return false, newest(rule.KeepLast)

@@ -15,14 +15,14 @@ import (
 var retentionNow = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 
 // fixtureTags is the registry every retention case selects from.
-func fixtureTags() []Tag {
+func fixtureTags() []storage.Tag {
 	day := 24 * time.Hour
 	subject := strings.Repeat("ab", 32)
-	tag := func(repo, name string, age time.Duration) Tag {
-		return Tag{Repository: repo, Name: name, Digest: storage.Digest{byte(len(name)), name[0]}, Pushed: retentionNow.Add(-age)}
+	tag := func(repo, name string, age time.Duration) storage.Tag {
+		return storage.Tag{Repository: repo, Name: name, Digest: storage.Digest{byte(len(name)), name[0]}, Pushed: retentionNow.Add(-age)}
 	}
-	broken := Tag{Repository: "app", Name: "broken", LinkErr: fmt.Errorf("%w: current/link", storage.ErrNotFound)}
-	return []Tag{
+	broken := storage.Tag{Repository: "app", Name: "broken", LinkErr: fmt.Errorf("%w: current/link", storage.ErrNotFound)}
+	return []storage.Tag{
 		tag("app", "latest", day),
 		tag("app", "v1.0", 100*day),
 		tag("app", "v1.1", 60*day),
@@ -96,7 +96,7 @@ func checkDecisions(t *testing.T, ds []Decision) {
 		if p := ds[max(i-1, 0)].Tag; i > 0 && !(p.Repository < d.Tag.Repository || p.Repository == d.Tag.Repository && p.Name < d.Tag.Name) {
 			t.Errorf("decisions not sorted: %s after %s", d.Tag.Ref(), ds[i-1].Tag.Ref())
 		}
-		if _, ref := ReferrerSubject(d.Tag.Name); d.Remove && (ref || d.Tag.LinkErr != nil) {
+		if _, ref := storage.ReferrerSubject(d.Tag.Name); d.Remove && (ref || d.Tag.LinkErr != nil) {
 			t.Errorf("%s removed: %s", d.Tag.Ref(), d.Reason)
 		}
 		if d.Reason == "" {
@@ -140,7 +140,7 @@ func TestSelectPure(t *testing.T) {
 	t.Parallel()
 	rules := []Rule{{Name: "r", KeepLast: 2, OlderThan: 24 * time.Hour}}
 	in := fixtureTags()
-	rev := make([]Tag, len(in))
+	rev := make([]storage.Tag, len(in))
 	for i, tg := range in {
 		rev[len(in)-1-i] = tg
 	}

@@ -1,10 +1,6 @@
-package scan
+package storage
 
-import (
-	"strings"
-
-	"github.com/regprune/regprune/storage"
-)
+import "strings"
 
 // Suffixes cosign appends to its referrer tags.
 var cosignSuffixes = []string{".sig", ".att", ".sbom"}
@@ -12,10 +8,10 @@ var cosignSuffixes = []string{".sig", ".att", ".sbom"}
 // ReferrerSubject reports whether tag follows a subject manifest rather
 // than naming an image: the OCI referrers tag schema "sha256-<hex>" and
 // cosign's "sha256-<hex>.sig", ".att" and ".sbom". It returns the subject.
-func ReferrerSubject(tag string) (storage.Digest, bool) {
-	rest, ok := strings.CutPrefix(tag, storage.Algorithm+"-")
+func ReferrerSubject(tag string) (Digest, bool) {
+	rest, ok := strings.CutPrefix(tag, Algorithm+"-")
 	if !ok {
-		return storage.Digest{}, false
+		return Digest{}, false
 	}
 	for _, s := range cosignSuffixes {
 		if h, ok := strings.CutSuffix(rest, s); ok {
@@ -23,9 +19,9 @@ func ReferrerSubject(tag string) (storage.Digest, bool) {
 			break
 		}
 	}
-	d, err := storage.ParseHex(rest)
+	d, err := ParseHex(rest)
 	if err != nil {
-		return storage.Digest{}, false
+		return Digest{}, false
 	}
 	return d, true
 }
