@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/regprune/regprune/gc"
-	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/retention"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
 )
@@ -40,10 +40,10 @@ func sharedGCFlags() []cli.Flag {
 func readGCFlags(c *cli.Context) (gcFlagValues, error) {
 	v := gcFlagValues{KeepOrphanReferrers: c.Bool("keep-orphan-referrers"), Jobs: c.Int("jobs")}
 	var err error
-	if v.Grace, err = scan.ParseDuration(c.String("grace")); err != nil {
+	if v.Grace, err = retention.ParseDuration(c.String("grace")); err != nil {
 		return v, usagef("--grace: %v", err)
 	}
-	if v.UploadsOlderThan, err = scan.ParseDuration(c.String("uploads-older-than")); err != nil {
+	if v.UploadsOlderThan, err = retention.ParseDuration(c.String("uploads-older-than")); err != nil {
 		return v, usagef("--uploads-older-than: %v", err)
 	}
 	if v.Jobs < 1 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/regprune/regprune/internal/metrics"
+	"github.com/regprune/regprune/retention"
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
@@ -44,7 +45,7 @@ func pruneCommand() *cli.Command {
 
 // pruneRequest is everything prune was asked, checked.
 type pruneRequest struct {
-	rules     []scan.Rule
+	rules     []retention.Rule
 	repoGlobs []string
 	gc        gcFlagValues
 	dryRun    bool
@@ -124,13 +125,13 @@ func readPruneFlags(c *cli.Context) (pruneRequest, error) {
 var ruleFlags = []string{"repo", "tag", "exclude-tag", "older-than", "keep-last", "all"}
 
 // policyRules loads the policy file; it cannot be mixed with rule flags.
-func policyRules(c *cli.Context, p string) ([]scan.Rule, error) {
+func policyRules(c *cli.Context, p string) ([]retention.Rule, error) {
 	for _, f := range ruleFlags {
 		if c.IsSet(f) {
 			return nil, usagef("--policy and --%s cannot be combined: the policy file says which repositories and tags", f)
 		}
 	}
-	rules, err := scan.LoadPolicy(p)
+	rules, err := retention.LoadPolicy(p)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", storage.ErrUsage, err)
 	}
@@ -139,8 +140,8 @@ func policyRules(c *cli.Context, p string) ([]scan.Rule, error) {
 
 // flagRules makes the one rule of --repo, --tag, --exclude-tag,
 // --older-than and --keep-last, refusing one that would remove every tag.
-func flagRules(c *cli.Context, globs []string) ([]scan.Rule, error) {
-	r := scan.Rule{Name: "flags", Repositories: globs, KeepLast: c.Int("keep-last")}
+func flagRules(c *cli.Context, globs []string) ([]retention.Rule, error) {
+	r := retention.Rule{Name: "flags", Repositories: globs, KeepLast: c.Int("keep-last")}
 	for _, g := range globs {
 		if err := storage.CheckRepositoryPattern(g); err != nil {
 			return nil, usagef("--repo: %v", err)
@@ -148,19 +149,19 @@ func flagRules(c *cli.Context, globs []string) ([]scan.Rule, error) {
 	}
 	var err error
 	if c.IsSet("tag") {
-		if r.Tags, err = scan.CompileTagRegexp(c.String("tag")); err != nil {
+		if r.Tags, err = retention.CompileTagRegexp(c.String("tag")); err != nil {
 			return nil, usagef("--tag: %v", err)
 		}
 	}
 	for _, x := range c.Generic("exclude-tag").(*stringList).values {
-		re, err := scan.CompileTagRegexp(x)
+		re, err := retention.CompileTagRegexp(x)
 		if err != nil {
 			return nil, usagef("--exclude-tag: %v", err)
 		}
 		r.ExcludeTags = append(r.ExcludeTags, re)
 	}
 	if c.IsSet("older-than") {
-		if r.OlderThan, err = scan.ParseDuration(c.String("older-than")); err != nil {
+		if r.OlderThan, err = retention.ParseDuration(c.String("older-than")); err != nil {
 			return nil, usagef("--older-than: %v", err)
 		}
 	}
@@ -171,16 +172,16 @@ func flagRules(c *cli.Context, globs []string) ([]scan.Rule, error) {
 		return nil, usagef("prune without --tag, --older-than, --keep-last or --policy would remove every tag " +
 			"of the repositories it selects; add --all if that is what you want")
 	}
-	return []scan.Rule{r}, nil
+	return []retention.Rule{r}, nil
 }
 
 // pruneResult is what prune decided and did, for printing.
 type pruneResult struct {
-	decisions  []scan.Decision // every tag of every governed repository
-	removed    []scan.Decision // removed (or, in a dry run, to remove)
-	skipped    []scan.Skipped  // chosen but left in place
-	gc         *gcSummary      // nil with --no-gc or when stopped before gc
-	ungoverned int             // repositories no rule governs (not read)
+	decisions  []retention.Decision // every tag of every governed repository
+	removed    []retention.Decision // removed (or, in a dry run, to remove)
+	skipped    []leftInPlace        // chosen but left in place
+	gc         *gcSummary           // nil with --no-gc or when stopped before gc
+	ungoverned int                  // repositories no rule governs (not read)
 }
 
 // pruneRepositories lists the repositories and checks that every --repo
@@ -200,12 +201,12 @@ func pruneRepositories(e *env, req pruneRequest) ([]string, error) {
 
 // prunePlan reads the tags of the governed repositories and decides.
 func prunePlan(e *env, req pruneRequest, repos []string) (*pruneResult, error) {
-	governed := scan.Governed(repos, req.rules)
+	governed := retention.Governed(repos, req.rules)
 	tags, err := scan.ReadTagsOf(e.c.Context, e.st, governed, req.gc.Jobs)
 	if err != nil {
 		return nil, err
 	}
-	res := &pruneResult{decisions: scan.Select(tags, req.rules, time.Now()), ungoverned: len(repos) - len(governed)}
+	res := &pruneResult{decisions: retention.Select(tags, req.rules, time.Now()), ungoverned: len(repos) - len(governed)}
 	for _, d := range res.decisions {
 		if d.Remove {
 			res.removed = append(res.removed, d)
@@ -214,13 +215,29 @@ func prunePlan(e *env, req pruneRequest, repos []string) (*pruneResult, error) {
 	return res, nil
 }
 
+// leftInPlace is a tag retention chose that prune did not remove, and why.
+type leftInPlace struct {
+	Decision retention.Decision
+	Why      string
+}
+
 // pruneRemove removes the chosen tags. On failure what was removed so far
 // is still reported.
 func pruneRemove(e *env, req pruneRequest, res *pruneResult) error {
-	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, res.removed, req.gc.Jobs)
-	res.removed, res.skipped = removed, skipped
-	for _, d := range removed {
-		e.log.Debug("prune: removed tag", "repository", d.Tag.Repository, "tag", d.Tag.Name, "digest", d.Tag.Digest, "rule", d.Rule)
+	chosen := make(map[string]retention.Decision, len(res.removed))
+	tags := make([]storage.Tag, len(res.removed))
+	for i, d := range res.removed {
+		chosen[d.Tag.Ref()], tags[i] = d, d.Tag
+	}
+	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, tags, req.gc.Jobs)
+	res.removed, res.skipped = nil, nil
+	for _, t := range removed {
+		d := chosen[t.Ref()]
+		res.removed = append(res.removed, d)
+		e.log.Debug("prune: removed tag", "repository", t.Repository, "tag", t.Name, "digest", t.Digest, "rule", d.Rule)
+	}
+	for _, s := range skipped {
+		res.skipped = append(res.skipped, leftInPlace{Decision: chosen[s.Tag.Ref()], Why: s.Why})
 	}
 	if err != nil && e.c.Context.Err() != nil {
 		return fmt.Errorf("%w: stopped after removing %d tags: %w", storage.ErrInterrupted, len(removed), err)

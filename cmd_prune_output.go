@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/retention"
 )
 
 // prunedTag is one removed tag in prune's JSON output.
@@ -45,7 +45,7 @@ type pruneJSON struct {
 	GC           *gcSummary   `json:"gc"` // null with --no-gc
 }
 
-func toPruned(d scan.Decision) prunedTag {
+func toPruned(d retention.Decision) prunedTag {
 	return prunedTag{Repository: d.Tag.Repository, Tag: d.Tag.Name, Digest: d.Tag.Digest.String(),
 		Pushed: d.Tag.Pushed.UTC(), Rule: d.Rule, Reason: d.Reason}
 }
@@ -122,7 +122,7 @@ func (res *pruneResult) document(dryRun bool) pruneJSON {
 }
 
 // printRemovedTable lists the removed tags with push time, rule and reason.
-func printRemovedTable(w io.Writer, ds []scan.Decision, dryRun bool) error {
+func printRemovedTable(w io.Writer, ds []retention.Decision, dryRun bool) error {
 	if len(ds) == 0 {
 		return nil
 	}

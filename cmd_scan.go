@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/regprune/regprune/gc"
+	"github.com/regprune/regprune/retention"
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
@@ -50,7 +51,7 @@ func runScan(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("scan takes no arguments (use --repo GLOB)")
 	}
-	grace, err := scan.ParseDuration(c.String("grace"))
+	grace, err := retention.ParseDuration(c.String("grace"))
 	if err != nil {
 		return usagef("--grace: %v", err)
 	}
@@ -64,7 +65,7 @@ func runScan(c *cli.Context) error {
 		return err
 	}
 	now := time.Now()
-	rep := scanReport{Grace: scan.FormatAge(grace), Scanned: now.UTC()}
+	rep := scanReport{Grace: retention.FormatAge(grace), Scanned: now.UTC()}
 	var freed []scan.Reclaim
 	mans := scan.NewManifests(e.st) // each manifest read once, by whichever side needs it first
 	g, gctx := errgroup.WithContext(c.Context)
@@ -146,7 +147,7 @@ func printInventory(w io.Writer, rep *scanReport, grace time.Duration, now time.
 		fmt.Fprintf(w, "\ngc --delete-untagged would refuse to run (GC FREES is unknown): %s; see regprune check\n", rep.GCRefuses)
 	} else {
 		fmt.Fprintf(w, "\ngc --delete-untagged --grace %s would free %s: %s held by single repositories, %s shared by several, %s of orphan blobs\n",
-			scan.FormatAge(grace), iecBytes(t.Reclaimable), iecBytes(t.ReclaimableOnly), iecBytes(t.ReclaimableShared), iecBytes(t.ReclaimableOrphans))
+			retention.FormatAge(grace), iecBytes(t.Reclaimable), iecBytes(t.ReclaimableOnly), iecBytes(t.ReclaimableShared), iecBytes(t.ReclaimableOrphans))
 	}
 	fmt.Fprintf(w, "blob store: %d blobs, %s referenced; %d orphan blobs (%s) in no repository's layer links or revisions\n",
 		t.Blobs, iecBytes(t.Referenced), t.OrphanBlobs, iecBytes(t.OrphanBytes))

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/regprune/regprune/internal/shell"
-	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/retention"
 	"github.com/urfave/cli/v2"
 )
 
@@ -271,7 +271,7 @@ func durations(fs *flag.FlagSet, flags []cli.Flag) error {
 				continue
 			}
 			if p, _ := placeholderOf(df.GetUsage()); p == "DUR" && err == nil {
-				if _, perr := scan.ParseDuration(f.Value.String()); perr != nil {
+				if _, perr := retention.ParseDuration(f.Value.String()); perr != nil {
 					err = fmt.Errorf("--%s %q: %w", f.Name, f.Value.String(), perr)
 				}
 			}

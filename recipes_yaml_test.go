@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/regprune/regprune/internal/shell"
-	"github.com/regprune/regprune/scan"
+	"github.com/regprune/regprune/retention"
 	"gopkg.in/yaml.v3"
 )
 
@@ -21,7 +21,7 @@ import (
 func yamlInvocations(t *testing.T, p string, data []byte) []invocation {
 	t.Helper()
 	if filepath.Base(p) == "policy.yaml" {
-		if _, err := scan.ParsePolicy(p, data); err != nil {
+		if _, err := retention.ParsePolicy(p, data); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
 		return nil
@@ -52,7 +52,7 @@ func checkPolicies(t *testing.T, where string, doc map[string]any) {
 	data, _ := doc["data"].(map[string]any)
 	for key, v := range data {
 		if s, ok := v.(string); ok && strings.HasSuffix(key, ".yaml") {
-			if _, err := scan.ParsePolicy(key, []byte(s)); err != nil {
+			if _, err := retention.ParsePolicy(key, []byte(s)); err != nil {
 				t.Errorf("%s: ConfigMap key %s: %v", where, key, err)
 			}
 		}

@@ -1,4 +1,4 @@
-package scan
+package retention
 
 import (
 	"bytes"
@@ -80,7 +80,7 @@ func TestSelect(t *testing.T) {
 			t.Parallel()
 			ds := Select(fixtureTags(), c.rules, retentionNow)
 			checkDecisions(t, ds)
-			assertGolden(t, "retention/"+c.name+".golden", renderDecisions(c.rules, ds))
+			assertGolden(t, c.name+".golden", renderDecisions(c.rules, ds))
 		})
 	}
 }
@@ -154,5 +154,22 @@ func TestSelectPure(t *testing.T) {
 	}
 	if Select(nil, rules, retentionNow) == nil {
 		t.Error("Select(nil) = nil, want empty")
+	}
+}
+
+// TestGoverned: the repositories some rule governs, in their order; none
+// without rules.
+func TestGoverned(t *testing.T) {
+	t.Parallel()
+	repos := []string{"app", "other", "team/api", "team/api/worker"}
+	rules := []Rule{{Name: "team", Repositories: []string{"team/*"}}, {Name: "app", Repositories: []string{"app"}}}
+	if got := fmt.Sprint(Governed(repos, rules)); got != "[app team/api]" {
+		t.Errorf("Governed = %s, want [app team/api]", got)
+	}
+	if got := Governed(repos, []Rule{{Name: "all"}}); len(got) != len(repos) {
+		t.Errorf("a rule without repositories governs %v, want all", got)
+	}
+	if got := Governed(repos, nil); len(got) != 0 {
+		t.Errorf("no rules govern %v", got)
 	}
 }

@@ -1,4 +1,8 @@
-package scan
+// Package retention decides which tags go: rules by repository, tag name,
+// age and count, and the policy files that hold them, as pure functions of
+// the tags read from the storage (storage.Tag) and the time. It reads and
+// changes nothing; scan reads the tags, the commands remove what it chose.
+package retention
 
 import (
 	"fmt"
@@ -117,6 +121,17 @@ func governing(repo string, rules []Rule) (Rule, bool) {
 		}
 	}
 	return Rule{}, false
+}
+
+// Governed is the repositories of repos that some rule governs, in order.
+func Governed(repos []string, rules []Rule) []string {
+	var out []string
+	for _, r := range repos {
+		if _, ok := governing(r, rules); ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // exempt says why t is not a candidate of rule, or "" when it is one.

@@ -1,4 +1,4 @@
-package scan
+package retention
 
 import (
 	"flag"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// update rewrites golden files instead of comparing: go test ./scan -update
+// update rewrites golden files instead of comparing: go test ./retention -update
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // assertGolden compares got with the file testdata/<name>, or writes it
@@ -26,9 +26,9 @@ func assertGolden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(p)
 	if err != nil {
-		t.Fatalf("%v (run go test ./scan -update to create it)", err)
+		t.Fatalf("%v (run go test ./retention -update to create it)", err)
 	}
 	if string(want) != string(got) {
-		t.Errorf("%s differs from the result (go test ./scan -update rewrites it):\n--- want\n%s\n--- got\n%s", p, want, got)
+		t.Errorf("%s differs from the result (go test ./retention -update rewrites it):\n--- want\n%s\n--- got\n%s", p, want, got)
 	}
 }
