@@ -63,7 +63,8 @@ func open(c *cli.Context) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.st, err = storage.Open(c.Context, loc)
+	opts, _ := c.App.Metadata[openKey].([]storage.OpenOption)
+	e.st, err = storage.Open(c.Context, loc, opts...)
 	if err != nil {
 		return nil, err
 	}

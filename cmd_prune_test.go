@@ -312,8 +312,8 @@ func TestPruneThenGC(t *testing.T) {
 func runWithDriver(t *testing.T, d func(driver.StorageDriver) *faults.Driver, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	ctx := storage.WithDriverWrapper(context.Background(), func(inner driver.StorageDriver) driver.StorageDriver { return d(inner) })
-	code := run(ctx, append([]string{"regprune"}, args...), &out, &errb)
+	wrap := storage.WithDriverWrapper(func(inner driver.StorageDriver) driver.StorageDriver { return d(inner) })
+	code := run(context.Background(), append([]string{"regprune"}, args...), &out, &errb, wrap)
 	return result{Stdout: out.String(), Stderr: errb.String(), Code: code}
 }
 

@@ -47,9 +47,10 @@ func main() {
 
 // run executes regprune with args and returns the exit status. With
 // --metrics-file, it records the run there whatever the outcome.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, opts ...storage.OpenOption) int {
 	start := time.Now()
 	app := newApp(stdout, stderr)
+	app.Metadata[openKey] = opts
 	err := app.RunContext(ctx, args)
 	code := exitOK
 	if err != nil {
@@ -66,6 +67,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return code
 }
+
+// openKey holds, in the app's Metadata, the options of storage.Open.
+const openKey = "regprune.open"
 
 // errReported marks an error whose details the command already printed.
 var errReported = errors.New("reported")

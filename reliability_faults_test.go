@@ -37,7 +37,7 @@ func stressMode() bool { return os.Getenv("REGPRUNE_STRESS") != "" }
 func runFaulty(t testing.TB, setup func(*faults.Driver), args ...string) (result, *faults.Driver) {
 	t.Helper()
 	var fd *faults.Driver
-	ctx := storage.WithDriverWrapper(context.Background(), func(d driver.StorageDriver) driver.StorageDriver {
+	wrap := storage.WithDriverWrapper(func(d driver.StorageDriver) driver.StorageDriver {
 		fd = faults.Wrap(d)
 		if setup != nil {
 			setup(fd)
@@ -45,7 +45,7 @@ func runFaulty(t testing.TB, setup func(*faults.Driver), args ...string) (result
 		return fd
 	})
 	var out, errb bytes.Buffer
-	code := run(ctx, append([]string{"regprune"}, args...), &out, &errb)
+	code := run(context.Background(), append([]string{"regprune"}, args...), &out, &errb, wrap)
 	if fd == nil {
 		t.Fatalf("regprune %v opened no storage (exit %d): %s", args, code, errb.String())
 	}

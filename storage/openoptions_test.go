@@ -26,11 +26,10 @@ func TestWithDriverWrapperWrapsTheOpenedDriver(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wrapped *countingDriver
-	ctx := WithDriverWrapper(context.Background(), func(d driver.StorageDriver) driver.StorageDriver {
+	st, err := Open(context.Background(), Location{Root: root}, WithDriverWrapper(func(d driver.StorageDriver) driver.StorageDriver {
 		wrapped = &countingDriver{StorageDriver: d}
 		return wrapped
-	})
-	st, err := Open(ctx, Location{Root: root})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +41,19 @@ func TestWithDriverWrapperWrapsTheOpenedDriver(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, ok := plain.Driver.(*countingDriver); ok {
-		t.Fatal("a context without the hook got a wrapped driver")
+		t.Fatal("Open without the option wrapped the driver")
+	}
+	var inner *countingDriver
+	twice, err := Open(context.Background(), Location{Root: root},
+		WithDriverWrapper(func(d driver.StorageDriver) driver.StorageDriver {
+			inner = &countingDriver{StorageDriver: d}
+			return inner
+		}),
+		WithDriverWrapper(func(d driver.StorageDriver) driver.StorageDriver { return &countingDriver{StorageDriver: d} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outer, ok := twice.Driver.(*countingDriver); !ok || outer.StorageDriver != inner || inner == nil {
+		t.Fatalf("two wrappers: %T around %T, want the last outermost", twice.Driver, inner)
 	}
 }
