@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/docker/distribution/registry/storage/driver"
+	"github.com/regprune/regprune/internal/cli"
 	"github.com/regprune/regprune/internal/faults"
 	"github.com/regprune/regprune/internal/regtest"
 	"github.com/regprune/regprune/storage"
@@ -313,7 +314,7 @@ func runWithDriver(t *testing.T, d func(driver.StorageDriver) *faults.Driver, ar
 	t.Helper()
 	var out, errb bytes.Buffer
 	wrap := storage.WithDriverWrapper(func(inner driver.StorageDriver) driver.StorageDriver { return d(inner) })
-	code := run(context.Background(), append([]string{"regprune"}, args...), &out, &errb, wrap)
+	code := cli.Run(context.Background(), append([]string{"regprune"}, args...), &out, &errb, cli.WithStorageOptions(wrap))
 	return result{Stdout: out.String(), Stderr: errb.String(), Code: code}
 }
 

@@ -12,16 +12,6 @@ import (
 	"github.com/regprune/regprune/internal/regtest"
 )
 
-func TestIECBytes(t *testing.T) {
-	t.Parallel()
-	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB",
-		1288490189: "1.2 GiB", 5 << 40: "5.0 TiB", 1 << 62: "4.0 EiB"} {
-		if got := iecBytes(n); got != want {
-			t.Errorf("iecBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 type scanJSON struct {
 	Repositories []struct {
 		Repository string `json:"repository"`

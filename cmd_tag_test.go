@@ -74,6 +74,16 @@ func assertOnlyTagsGone(t *testing.T, before, after regtest.Tree, refs ...string
 	}
 }
 
+// tagRmJSON is tag rm's --json document.
+type tagRmJSON struct {
+	DryRun  bool `json:"dry_run"`
+	Removed []struct {
+		Repository string `json:"repository"`
+		Tag        string `json:"tag"`
+		Digest     string `json:"digest"`
+	} `json:"removed"`
+}
+
 func TestTagRmGlobs(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -91,7 +101,7 @@ func TestTagRmGlobs(t *testing.T) {
 			r, _ := served(t)
 			before := regtest.Snapshot(t, r.Root)
 			res := mustRun(t, 0, append([]string{"--root", r.Root, "--json", "tag", "rm"}, c.args...)...)
-			var out tagRmResult
+			var out tagRmJSON
 			if err := json.Unmarshal([]byte(res.Stdout), &out); err != nil {
 				t.Fatalf("--json: %v\n%s", err, res.Stdout)
 			}

@@ -4,6 +4,14 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/regprune/regprune/internal/cli"
+)
+
+// Exit statuses of regprune.
+const (
+	exitUsage  = 2
+	exitLocked = 3
 )
 
 // result is what one in-process run of regprune printed and returned.
@@ -16,7 +24,7 @@ type result struct {
 func runCLI(t testing.TB, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"regprune"}, args...), &out, &errb)
+	code := cli.Run(context.Background(), append([]string{"regprune"}, args...), &out, &errb)
 	return result{Stdout: out.String(), Stderr: errb.String(), Code: code}
 }
 

@@ -12,9 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regprune/regprune/internal/cli"
 	"github.com/regprune/regprune/internal/shell"
 	"github.com/regprune/regprune/retention"
-	"github.com/urfave/cli/v2"
+	urfave "github.com/urfave/cli/v2"
 )
 
 // invocation is one regprune command line found in a document.
@@ -29,7 +30,6 @@ type invocation struct {
 // every policy parses, and every REGPRUNE_ variable is a real one.
 func TestRecipesUseRealFlags(t *testing.T) {
 	t.Parallel()
-	app := newApp(io.Discard, io.Discard)
 	var docs []string
 	err := filepath.WalkDir(filepath.Join("docs", "examples"), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
@@ -49,7 +49,7 @@ func TestRecipesUseRealFlags(t *testing.T) {
 			t.Errorf("%s: no regprune command line found (is the extraction broken?)", p)
 		}
 		for _, inv := range invs {
-			if err := validateArgs(app, inv.argv); err != nil {
+			if err := validateArgs(inv.argv); err != nil {
 				t.Errorf("%s: %q: %v", inv.where, strings.Join(inv.argv, " "), err)
 			}
 		}
@@ -209,9 +209,11 @@ func isRegpruneImage(w string) bool { return regpruneImage.MatchString(w) && w !
 
 // validateArgs parses argv as the app would: global flags, the command
 // path, the command's flags; a flag after the first argument is an error
-// (urfave/cli would take it as an argument).
-func validateArgs(app *cli.App, argv []string) error {
-	rest, err := parseFlags(append(slices.Clone(app.Flags), cli.HelpFlag, cli.VersionFlag), argv[1:])
+// (urfave/cli would take it as an argument). Each call builds the app
+// afresh: parsing writes into its flags.
+func validateArgs(argv []string) error {
+	app := cli.New(io.Discard, io.Discard)
+	rest, err := parseFlags(append(slices.Clone(app.Flags), urfave.HelpFlag, urfave.VersionFlag), argv[1:])
 	if err != nil {
 		return fmt.Errorf("global flags: %w", err)
 	}
@@ -224,14 +226,14 @@ func validateArgs(app *cli.App, argv []string) error {
 			}
 			return fmt.Errorf("no command after %q", strings.Join(path, " "))
 		}
-		i := slices.IndexFunc(cmds, func(c *cli.Command) bool { return c.HasName(rest[0]) })
+		i := slices.IndexFunc(cmds, func(c *urfave.Command) bool { return c.HasName(rest[0]) })
 		if i < 0 {
 			return fmt.Errorf("unknown command %q", strings.Join(append(path, rest[0]), " "))
 		}
 		cmd := cmds[i]
 		path, rest = append(path, rest[0]), rest[1:]
-		if !hasSubcommands(cmd) {
-			args, err := parseFlags(append(slices.Clone(cmd.Flags), cli.HelpFlag), rest)
+		if len(cmd.Subcommands) == 0 {
+			args, err := parseFlags(append(slices.Clone(cmd.Flags), urfave.HelpFlag), rest)
 			if err != nil {
 				return fmt.Errorf("%s: %w", strings.Join(path, " "), err)
 			}
@@ -246,10 +248,10 @@ func validateArgs(app *cli.App, argv []string) error {
 	}
 }
 
-func parseFlags(flags []cli.Flag, args []string) ([]string, error) {
+func parseFlags(flags []urfave.Flag, args []string) ([]string, error) {
 	fs := flag.NewFlagSet("regprune", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	for _, f := range freshFlags(flags) {
+	for _, f := range flags {
 		if err := f.Apply(fs); err != nil {
 			return nil, err
 		}
@@ -262,15 +264,15 @@ func parseFlags(flags []cli.Flag, args []string) ([]string, error) {
 
 // durations checks the value of every flag given whose placeholder is DUR
 // (string flags that regprune parses itself: 30d, 2w, 36h).
-func durations(fs *flag.FlagSet, flags []cli.Flag) error {
+func durations(fs *flag.FlagSet, flags []urfave.Flag) error {
 	var err error
 	fs.Visit(func(f *flag.Flag) {
 		for _, cf := range flags {
-			df, ok := cf.(cli.DocGenerationFlag)
+			df, ok := cf.(urfave.DocGenerationFlag)
 			if !ok || !slices.Contains(cf.Names(), f.Name) {
 				continue
 			}
-			if p, _ := placeholderOf(df.GetUsage()); p == "DUR" && err == nil {
+			if strings.Contains(df.GetUsage(), "`DUR`") && err == nil {
 				if _, perr := retention.ParseDuration(f.Value.String()); perr != nil {
 					err = fmt.Errorf("--%s %q: %w", f.Name, f.Value.String(), perr)
 				}
@@ -290,8 +292,8 @@ func checkEnvNames(t *testing.T, p string) {
 		t.Fatal(err)
 	}
 	var known []string
-	for _, f := range globalFlags() {
-		known = append(known, f.(cli.DocGenerationFlag).GetEnvVars()...)
+	for _, f := range cli.New(io.Discard, io.Discard).Flags {
+		known = append(known, f.(urfave.DocGenerationFlag).GetEnvVars()...)
 	}
 	for _, name := range envName.FindAllString(string(data), -1) {
 		if !slices.Contains(known, name) {

@@ -101,7 +101,6 @@ func strings_(v any) []string {
 // what it must, so that TestRecipesUseRealFlags cannot pass vacuously.
 func TestRecipeExtraction(t *testing.T) {
 	t.Parallel()
-	app := newApp(io.Discard, io.Discard)
 	cases := map[string]bool{ // command line -> finds a valid regprune invocation
 		"regprune --root /r tag ls":                                              true,
 		"sudo REGPRUNE_QUIET=1 /usr/local/bin/regprune gc --dry-run":             true,
@@ -125,7 +124,7 @@ func TestRecipeExtraction(t *testing.T) {
 			t.Errorf("%q: no invocation found", line)
 			continue
 		}
-		if err := validateArgs(app, argv); (err == nil) != valid {
+		if err := validateArgs(argv); (err == nil) != valid {
 			t.Errorf("%q: validation error %v, want valid=%v", line, err, valid)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/docker/distribution/registry/storage/driver"
+	"github.com/regprune/regprune/internal/cli"
 	"github.com/regprune/regprune/internal/faults"
 	"github.com/regprune/regprune/internal/regtest"
 	"github.com/regprune/regprune/storage"
@@ -45,7 +46,7 @@ func runFaulty(t testing.TB, setup func(*faults.Driver), args ...string) (result
 		return fd
 	})
 	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"regprune"}, args...), &out, &errb, wrap)
+	code := cli.Run(context.Background(), append([]string{"regprune"}, args...), &out, &errb, cli.WithStorageOptions(wrap))
 	if fd == nil {
 		t.Fatalf("regprune %v opened no storage (exit %d): %s", args, code, errb.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -26,7 +26,25 @@ type tagRmResult struct {
 	Removed []removedTag `json:"removed"`
 }
 
-func runTagRm(c *cli.Context) error {
+func tagRmCommand(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:      "rm",
+		Usage:     "remove tags (only the tags: manifests and blobs stay for gc)",
+		ArgsUsage: "REF...",
+		Description: "REF is repository:tag; either side may be a shell-style glob ('team/*:pr-*', 'i*:T?2').\n" +
+			"Every REF is resolved before anything is removed. A malformed REF (outside the reference grammar,\n" +
+			"'..', absolute, '_' components) is a usage error (exit 2); an unknown repository or tag, or a glob\n" +
+			"matching nothing, exits 1. Either way nothing is removed. Removes _manifests/tags/<tag> only.\n" +
+			"Takes the lock (exit 3 when another regprune holds it); --dry-run takes no lock and writes nothing.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be removed; change nothing"},
+			jobsFlag(),
+		},
+		Action: func(c *cli.Context) error { return runTagRm(g, c) },
+	}
+}
+
+func runTagRm(g *globals, c *cli.Context) error {
 	refs := c.Args().Slice()
 	if len(refs) == 0 {
 		return usagef("tag rm: give at least one REF (repository:tag)")
@@ -34,7 +52,7 @@ func runTagRm(c *cli.Context) error {
 	if err := checkRefs(refs); err != nil {
 		return err
 	}
-	e, err := open(c)
+	e, err := g.open(c)
 	if err != nil {
 		return err
 	}

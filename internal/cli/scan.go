@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -18,9 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-func init() { commands = append(commands, scanCommand()) }
-
-func scanCommand() *cli.Command {
+func scanCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "scan",
 		Usage: "show where the space goes, per repository, and what gc --delete-untagged would free (read-only)",
@@ -33,7 +31,7 @@ func scanCommand() *cli.Command {
 			&cli.StringFlag{Name: "grace", Value: "1h", Usage: "predict a gc run with this --grace (gc's default)"},
 			&cli.IntFlag{Name: "jobs", Value: storage.DefaultJobs, Usage: "parallel storage operations"},
 		},
-		Action: runScan,
+		Action: func(c *cli.Context) error { return runScan(g, c) },
 	}
 }
 
@@ -47,7 +45,7 @@ type scanReport struct {
 	GCRefuses string `json:"gc_refuses,omitempty"`
 }
 
-func runScan(c *cli.Context) error {
+func runScan(g *globals, c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("scan takes no arguments (use --repo GLOB)")
 	}
@@ -55,7 +53,7 @@ func runScan(c *cli.Context) error {
 	if err != nil {
 		return usagef("--grace: %v", err)
 	}
-	e, err := open(c)
+	e, err := g.open(c)
 	if err != nil {
 		return err
 	}
@@ -68,12 +66,12 @@ func runScan(c *cli.Context) error {
 	rep := scanReport{Grace: retention.FormatAge(grace), Scanned: now.UTC()}
 	var freed []scan.Reclaim
 	mans := scan.NewManifests(e.st) // each manifest read once, by whichever side needs it first
-	g, gctx := errgroup.WithContext(c.Context)
-	g.Go(func() (err error) {
+	eg, gctx := errgroup.WithContext(c.Context)
+	eg.Go(func() (err error) {
 		rep.Inventory, err = scan.Take(gctx, e.st, scan.InventoryOptions{Jobs: jobs, Progress: progressBars(e), Manifests: mans})
 		return err
 	})
-	g.Go(func() error {
+	eg.Go(func() error {
 		var err error
 		freed, err = gcReclaim(gctx, e, gc.Options{Grace: grace, Jobs: jobs, Now: now, Manifests: mans})
 		if errors.Is(err, storage.ErrBadManifest) {
@@ -82,7 +80,7 @@ func runScan(c *cli.Context) error {
 		}
 		return err
 	})
-	if err := g.Wait(); err != nil {
+	if err := eg.Wait(); err != nil {
 		return err
 	}
 	inv := rep.Inventory
@@ -159,20 +157,6 @@ func printInventory(w io.Writer, rep *scanReport, grace time.Duration, now time.
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 	return nil
-}
-
-// iecBytes prints a size the way people read it: 512 B, 4.0 KiB, 1.2 GiB.
-func iecBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // gcReclaim asks gc's own planner what gc --delete-untagged would remove

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -152,19 +152,5 @@ func printCounts(w io.Writer, counts []repoCount, verbose, dryRun bool) {
 		if verbose {
 			fmt.Fprintf(w, "  kept: %s\n  %s: %s\n", strings.Join(c.KeptTags, " "), goes, strings.Join(c.GoneTags, " "))
 		}
-	}
-}
-
-// printGCSummary prints gc's outcome in one line, plus its warnings.
-func printGCSummary(w io.Writer, s gcSummary) {
-	what := "removed"
-	if s.DryRun {
-		what = "would remove (dry run)"
-	}
-	r := s.Removed
-	fmt.Fprintf(w, "gc: %s %d manifests, %d layer links, %d blobs (%s), %d uploads, %d repositories, %d referrer tags; %d kept within the grace period\n",
-		what, r.Manifests, r.LayerLinks, r.Blobs, iecBytes(s.FreedBytes), r.Uploads, r.Repositories, r.Tags, s.KeptRecent)
-	for _, x := range s.Warnings {
-		fmt.Fprintf(w, "gc: warning: %s\n", x)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -14,9 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() { commands = append(commands, pruneCommand()) }
-
-func pruneCommand() *cli.Command {
+func pruneCommand(g *globals) *cli.Command {
 	flags := []cli.Flag{
 		&cli.BoolFlag{Name: "dry-run", Usage: "list the tags that would go and what gc would free; change nothing"},
 		&cli.StringSliceFlag{Name: "repo", Usage: "only repositories matching `GLOB` (repeatable; * does not cross /)"},
@@ -39,7 +37,7 @@ func pruneCommand() *cli.Command {
 			".sbom) are never candidates: gc removes them with their subject. --policy FILE takes the rules from a\n" +
 			"YAML file instead. Then, unless --no-gc, gc --delete-untagged runs under the same lock with the gc flags.",
 		Flags:  append(flags, sharedGCFlags()...),
-		Action: runPrune,
+		Action: func(c *cli.Context) error { return runPrune(g, c) },
 	}
 }
 
@@ -52,12 +50,12 @@ type pruneRequest struct {
 	noGC      bool
 }
 
-func runPrune(c *cli.Context) error {
+func runPrune(g *globals, c *cli.Context) error {
 	req, err := readPruneFlags(c)
 	if err != nil {
 		return err
 	}
-	e, err := open(c)
+	e, err := g.open(c)
 	if err != nil {
 		return err
 	}

@@ -1,56 +1,29 @@
-package main
+package cli
 
 import (
 	"context"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sync/errgroup"
 )
 
-func init() { commands = append(commands, tagCommand()) }
-
-func tagCommand() *cli.Command {
-	jobs := &cli.IntFlag{Name: "jobs", Value: storage.DefaultJobs, Usage: "parallel storage operations"}
+func tagLsCommand(g *globals) *cli.Command {
 	return &cli.Command{
-		Name:   "tag",
-		Usage:  "list or remove tags",
-		Action: unknownCommand(cli.ShowSubcommandHelp),
-		Subcommands: []*cli.Command{
-			{
-				Name:      "ls",
-				Usage:     "list tags: repository, tag, digest, kind, push time, age, size (read-only)",
-				ArgsUsage: "[REPO...]",
-				Description: "REPO is a repository name or a shell-style glob (* and ? do not cross /). Without REPO, every\n" +
-					"repository. A REPO matching no repository is an error (exit 1); a malformed one a usage error (exit 2).\n" +
-					"Push time is the modification time of the tag's current link; size counts the manifest and its blobs,\n" +
-					"and for an index its children's too, each blob once. Takes no lock and writes nothing.",
-				Flags:  []cli.Flag{jobs},
-				Action: runTagLs,
-			},
-			{
-				Name:      "rm",
-				Usage:     "remove tags (only the tags: manifests and blobs stay for gc)",
-				ArgsUsage: "REF...",
-				Description: "REF is repository:tag; either side may be a shell-style glob ('team/*:pr-*', 'i*:T?2').\n" +
-					"Every REF is resolved before anything is removed. A malformed REF (outside the reference grammar,\n" +
-					"'..', absolute, '_' components) is a usage error (exit 2); an unknown repository or tag, or a glob\n" +
-					"matching nothing, exits 1. Either way nothing is removed. Removes _manifests/tags/<tag> only.\n" +
-					"Takes the lock (exit 3 when another regprune holds it); --dry-run takes no lock and writes nothing.",
-				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be removed; change nothing"},
-					jobs,
-				},
-				Action: runTagRm,
-			},
-		},
+		Name:      "ls",
+		Usage:     "list tags: repository, tag, digest, kind, push time, age, size (read-only)",
+		ArgsUsage: "[REPO...]",
+		Description: "REPO is a repository name or a shell-style glob (* and ? do not cross /). Without REPO, every\n" +
+			"repository. A REPO matching no repository is an error (exit 1); a malformed one a usage error (exit 2).\n" +
+			"Push time is the modification time of the tag's current link; size counts the manifest and its blobs,\n" +
+			"and for an index its children's too, each blob once. Takes no lock and writes nothing.",
+		Flags:  []cli.Flag{jobsFlag()},
+		Action: func(c *cli.Context) error { return runTagLs(g, c) },
 	}
 }
 
@@ -66,13 +39,13 @@ type tagRow struct {
 	Error      string    `json:"error,omitempty"` // what could not be read
 }
 
-func runTagLs(c *cli.Context) error {
+func runTagLs(g *globals, c *cli.Context) error {
 	for _, p := range c.Args().Slice() {
 		if err := storage.CheckRepositoryPattern(p); err != nil {
 			return fmt.Errorf("%w: REPO %q: %w", storage.ErrUsage, p, err)
 		}
 	}
-	e, err := open(c)
+	e, err := g.open(c)
 	if err != nil {
 		return err
 	}
@@ -124,28 +97,6 @@ func selectRepositories(ctx context.Context, st *storage.Storage, patterns []str
 	return out, nil
 }
 
-// listTags lists the tag names of repos, at most jobs repositories at a
-// time, as repository -> tags.
-func listTags(ctx context.Context, st *storage.Storage, repos []string, jobs int) (map[string][]string, error) {
-	lists := make([][]string, len(repos))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(jobs)
-	for i, r := range repos {
-		g.Go(func() (err error) {
-			lists[i], err = st.ListTags(gctx, r)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	out := make(map[string][]string, len(repos))
-	for i, r := range repos {
-		out[r] = lists[i]
-	}
-	return out, nil
-}
-
 // tagRows reads every tag's link, push time and manifests, at most jobs
 // tags at a time. A missing or bad link or manifest is shown in its row.
 func tagRows(ctx context.Context, st *storage.Storage, tags map[string][]string, jobs int) ([]tagRow, error) {
@@ -161,24 +112,6 @@ func tagRows(ctx context.Context, st *storage.Storage, tags map[string][]string,
 		rows[i] = tagRowOf(ctx, mans, t)
 	})
 	return rows, err
-}
-
-// eachTag reads the tags names, at most jobs at a time, and hands each to
-// fn with its index in names.
-func eachTag(ctx context.Context, st *storage.Storage, names []scan.TagName, jobs int, fn func(context.Context, int, storage.Tag)) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(jobs)
-	for i, n := range names {
-		g.Go(func() error {
-			t, err := scan.ReadTag(gctx, st, n.Repository, n.Tag)
-			if err != nil {
-				return fmt.Errorf("tag %s: %w", n, err)
-			}
-			fn(gctx, i, t)
-			return gctx.Err()
-		})
-	}
-	return g.Wait()
 }
 
 func tagRowOf(ctx context.Context, mans *scan.Manifests, t storage.Tag) tagRow {
@@ -262,15 +195,4 @@ func printTagRows(e *env, rows []tagRow, now time.Time, repos int) error {
 	}
 	_, err := fmt.Fprintf(e.stdout, "%s in %s\n", plural(len(rows), "tag"), plural(repos, "repository"))
 	return err
-}
-
-// plural is "1 tag", "2 tags", "3 repositories".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, noun)
-	}
-	if s, ok := strings.CutSuffix(noun, "y"); ok {
-		return fmt.Sprintf("%d %sies", n, s)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

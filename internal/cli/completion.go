@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -6,27 +6,8 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() { commands = append(commands, docsCommand(), completionCommand()) }
-
-// docsCommand regenerates docs/reference, the man page and the completion
-// scripts (`make docs`). Hidden: it is for the project, not for operators.
-func docsCommand() *cli.Command {
-	return &cli.Command{
-		Name:   "docs",
-		Usage:  "write the generated reference, man page and completion scripts",
-		Hidden: true,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Value: "docs", Usage: "the docs `DIR`ectory to write into"},
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usagef("docs takes no arguments")
-			}
-			return writeDocs(newApp(c.App.Writer, c.App.ErrWriter), c.String("dir"))
-		},
-	}
-}
-
+// completionCommand prints the completion scripts (also written by make
+// docs under docs/completion).
 func completionCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "completion",

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,15 +6,12 @@ import (
 	"path"
 	"text/tabwriter"
 
-	"github.com/regprune/regprune/internal/progress"
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
 )
 
-func init() { commands = append(commands, checkCommand()) }
-
-func checkCommand() *cli.Command {
+func checkCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "check",
 		Usage: "report every image the registry would not serve whole (read-only)",
@@ -27,15 +24,15 @@ func checkCommand() *cli.Command {
 			&cli.BoolFlag{Name: "verify-digests", Usage: "also hash every referenced blob and compare with its digest (reads all data)"},
 			&cli.IntFlag{Name: "jobs", Value: storage.DefaultJobs, Usage: "parallel storage operations"},
 		},
-		Action: runCheck,
+		Action: func(c *cli.Context) error { return runCheck(g, c) },
 	}
 }
 
-func runCheck(c *cli.Context) error {
+func runCheck(g *globals, c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("check takes no arguments (use --repo GLOB)")
 	}
-	e, err := open(c)
+	e, err := g.open(c)
 	if err != nil {
 		return err
 	}
@@ -85,13 +82,6 @@ func printProblems(e *env, res *scan.CheckResult) error {
 	return err
 }
 
-func dashIfEmpty(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // reposByGlob lists the repositories matching any of globs (nil,
 // meaning all, when there is no glob). A glob that matches nothing, or is
 // malformed, is an error naming it.
@@ -127,13 +117,4 @@ func reposByGlob(ctx context.Context, e *env, globs []string, jobs int) ([]strin
 		}
 	}
 	return out, nil
-}
-
-// progressBars gives scan a progress display on stderr when it is a
-// terminal and neither --json nor --quiet is set.
-func progressBars(e *env) func(string, int64, progress.Unit, string) *progress.Bar {
-	on := progress.Enabled(e.stderr, e.quiet, e.json)
-	return func(phase string, total int64, unit progress.Unit, items string) *progress.Bar {
-		return progress.New(e.stderr, on, phase, total, unit, items)
-	}
 }

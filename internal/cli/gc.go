@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,9 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() { commands = append(commands, gcCommand()) }
-
-func gcCommand() *cli.Command {
+func gcCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:      "gc",
 		Usage:     "reclaim space: remove what no tag reaches (mark per repository, then sweep), never a live image",
@@ -26,11 +24,11 @@ func gcCommand() *cli.Command {
 			&cli.BoolFlag{Name: "delete-untagged", Usage: "remove manifest revisions no tag reaches, and referrer tags whose subject is gone"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print everything that would be removed; delete nothing"},
 		}, sharedGCFlags()...),
-		Action: runGC,
+		Action: func(c *cli.Context) error { return runGC(g, c) },
 	}
 }
 
-func runGC(c *cli.Context) error {
+func runGC(g *globals, c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("gc takes no arguments (got %q)", c.Args().First())
 	}
@@ -38,7 +36,7 @@ func runGC(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := open(c)
+	e, err := g.open(c)
 	if err != nil {
 		return err
 	}
@@ -135,23 +133,21 @@ func printPlan(w io.Writer, p *gc.Plan) {
 	}
 }
 
+// printGCSummary prints gc's outcome in one line, plus its warnings.
+func printGCSummary(w io.Writer, s gcSummary) {
+	what := "removed"
+	if s.DryRun {
+		what = "would remove (dry run)"
+	}
+	r := s.Removed
+	fmt.Fprintf(w, "gc: %s %d manifests, %d layer links, %d blobs (%s), %d uploads, %d repositories, %d referrer tags; %d kept within the grace period\n",
+		what, r.Manifests, r.LayerLinks, r.Blobs, iecBytes(s.FreedBytes), r.Uploads, r.Repositories, r.Tags, s.KeptRecent)
+	for _, x := range s.Warnings {
+		fmt.Fprintf(w, "gc: warning: %s\n", x)
+	}
+}
+
 func metricsOf(c gc.Counts) metrics.Removed {
 	return metrics.Removed{Tags: c.Tags, Manifests: c.Manifests, Blobs: c.Blobs, LayerLinks: c.LayerLinks,
 		Uploads: c.Uploads, Repositories: c.Repositories}
-}
-
-// sweepBar counts the sweep on a progress bar (a terminal only, not with
-// --json or --quiet), then calls removed, if any, for each object.
-func sweepBar(e *env, plan *gc.Plan, removed func(gc.Phase, string)) (func(gc.Phase, string), *progress.Bar) {
-	total := len(plan.Tags) + len(plan.Manifests) + len(plan.LayerLinks) + len(plan.Blobs) + len(plan.Uploads) + len(plan.Repositories)
-	bar := progress.Auto(e.stderr, e.quiet, e.json, "gc: sweeping", int64(total), progress.Items, "objects")
-	if bar == nil {
-		return removed, nil // no bar: gc then builds no name for an object nobody prints
-	}
-	return func(ph gc.Phase, name string) {
-		bar.Add(1)
-		if removed != nil {
-			removed(ph, name)
-		}
-	}, bar
 }

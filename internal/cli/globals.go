@@ -1,7 +1,6 @@
-package main
+package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// globalFlags are the flags given before the command, every one with its
+// REGPRUNE_ variable; readGlobalOptions reads their values.
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "root", Usage: "the registry's root directory `DIR` (the one containing docker/registry/v2)", EnvVars: []string{"REGPRUNE_ROOT"}},
@@ -29,42 +30,78 @@ func globalFlags() []cli.Flag {
 	}
 }
 
-// env is what every command gets: the opened storage, the output streams
-// and the global options.
+// globals is what every command is built with (restic's global options):
+// the global options, the output streams, how to open the storage, and
+// what the run did, for --metrics-file.
+type globals struct {
+	globalOptions
+	stdout, stderr  io.Writer
+	version, commit string               // for --version
+	openOptions     []storage.OpenOption // for storage.Open
+	stats           runStats
+}
+
+func newGlobals(stdout, stderr io.Writer, opts []Option) *globals {
+	g := &globals{stdout: stdout, stderr: stderr, version: "dev", commit: "none"}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
+}
+
+// globalOptions are the values of the global flags.
+type globalOptions struct {
+	root, config        string
+	json                bool
+	lockTimeout         time.Duration
+	lockStale           time.Duration
+	forceUnlock         bool
+	verbose, quiet      bool
+	logLevel, logFormat string
+	metricsFile         string
+}
+
+// readGlobalOptions is the app's Before: it reads the global flags, once
+// they are parsed, into g. It is the one place that reads them.
+func (g *globals) readGlobalOptions(c *cli.Context) error {
+	g.globalOptions = globalOptions{
+		root:        c.String("root"),
+		config:      c.String("config"),
+		json:        c.Bool("json"),
+		lockTimeout: c.Duration("lock-timeout"),
+		lockStale:   c.Duration("lock-stale"),
+		forceUnlock: c.Bool("force-unlock"),
+		verbose:     c.Bool("verbose"),
+		quiet:       c.Bool("quiet"),
+		logLevel:    c.String("log-level"),
+		logFormat:   c.String("log-format"),
+		metricsFile: c.String("metrics-file"),
+	}
+	return nil
+}
+
+// env is what a command runs with once the storage is open: the globals,
+// the storage, the logger and the command's context.
 type env struct {
-	st      *storage.Storage
-	stdout  io.Writer
-	stderr  io.Writer
-	json    bool
-	verbose bool
-	quiet   bool
-	log     *slog.Logger
-	stats   *runStats // what the run did, for --metrics-file (see cmd_metrics.go)
-	c       *cli.Context
+	*globals
+	st  *storage.Storage
+	log *slog.Logger
+	c   *cli.Context
 }
 
 // open finds and opens the storage and says on stderr, once, which one.
-func open(c *cli.Context) (*env, error) {
-	e := &env{
-		stdout:  c.App.Writer,
-		stderr:  c.App.ErrWriter,
-		json:    c.Bool("json"),
-		verbose: c.Bool("verbose"),
-		quiet:   c.Bool("quiet"),
-		stats:   statsOf(c),
-		c:       c,
-	}
-	log, err := newLogger(e.stderr, c.String("log-level"), c.String("log-format"))
+func (g *globals) open(c *cli.Context) (*env, error) {
+	e := &env{globals: g, c: c}
+	log, err := newLogger(e.stderr, g.logLevel, g.logFormat)
 	if err != nil {
 		return nil, err
 	}
 	e.log = log
-	loc, err := storage.Locate(c.String("root"), c.String("config"), os.Getenv, fileExists)
+	loc, err := storage.Locate(g.root, g.config, os.Getenv, fileExists)
 	if err != nil {
 		return nil, err
 	}
-	opts, _ := c.App.Metadata[openKey].([]storage.OpenOption)
-	e.st, err = storage.Open(c.Context, loc, opts...)
+	e.st, err = storage.Open(c.Context, loc, g.openOptions...)
 	if err != nil {
 		return nil, err
 	}
@@ -78,26 +115,12 @@ func open(c *cli.Context) (*env, error) {
 // filesystem, the lock object on S3 and other drivers.
 func (e *env) lock() (*storage.Lock, error) {
 	return e.st.LockWith(e.c.Context, storage.LockOptions{
-		Wait:        e.c.Duration("lock-timeout"),
-		Stale:       e.c.Duration("lock-stale"),
-		ForceUnlock: e.c.Bool("force-unlock"),
+		Wait:        e.lockTimeout,
+		Stale:       e.lockStale,
+		ForceUnlock: e.forceUnlock,
 		Command:     strings.TrimSpace("regprune " + e.c.Command.FullName() + " " + strings.Join(e.c.Args().Slice(), " ")),
 		Warn:        func(msg string) { fmt.Fprintf(e.stderr, "regprune: %s\n", msg) },
 	})
-}
-
-// printJSON writes v as one indented JSON document on stdout.
-func (e *env) printJSON(v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// infof prints an informational line on stderr unless --quiet.
-func (e *env) infof(format string, args ...any) {
-	if !e.quiet {
-		fmt.Fprintf(e.stderr, format+"\n", args...)
-	}
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
@@ -119,23 +142,4 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-// usagef is a usage error (exit status 2).
-func usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", storage.ErrUsage, fmt.Sprintf(format, args...))
-}
-
-// humanAge prints a duration the way people read ages: 3d, 5h, 12m.
-func humanAge(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	default:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	}
 }
