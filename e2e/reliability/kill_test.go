@@ -1,4 +1,4 @@
-package main
+package reliability
 
 import (
 	"bytes"
@@ -250,6 +250,7 @@ func buildRegprune(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "regprune")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join("..", "..") // the repository's root: package main
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

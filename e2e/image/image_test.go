@@ -1,4 +1,4 @@
-package main
+package image
 
 import (
 	"debug/buildinfo"
@@ -55,7 +55,7 @@ func TestDockerfileBuildsStaticBinary(t *testing.T) {
 
 func parseDockerfile(t *testing.T) *dockerfile.File {
 	t.Helper()
-	r, err := os.Open("Dockerfile")
+	r, err := os.Open(filepath.Join(moduleRoot, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,9 @@ func checkFinalStage(t *testing.T, final *dockerfile.Stage, out string) {
 // checkSameAsMake: `make build` runs the same command (but for -o).
 func checkSameAsMake(t *testing.T, docker []string) {
 	t.Helper()
-	out, err := exec.Command("make", "-n", "build", "VERSION="+testVersion, "COMMIT="+testCommit, "GO=go").Output()
+	cmd := exec.Command("make", "-n", "build", "VERSION="+testVersion, "COMMIT="+testCommit, "GO=go")
+	cmd.Dir = moduleRoot
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("make -n build: %v", err)
 	}
@@ -220,6 +222,7 @@ func checkBashCompletion(t *testing.T, binDir string) {
 		script := "source docs/completion/regprune.bash\nCOMP_WORDS=(" + line + ")\nCOMP_CWORD=$((${#COMP_WORDS[@]}-1))\n" +
 			"_regprune\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
 		cmd := exec.Command(bash, "--norc", "--noprofile", "-c", script)
+		cmd.Dir = moduleRoot
 		cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 		out, err := cmd.CombinedOutput()
 		if err != nil || !slices.Contains(strings.Fields(string(out)), want) {

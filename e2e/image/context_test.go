@@ -1,4 +1,4 @@
-package main
+package image
 
 import (
 	"bufio"
@@ -11,30 +11,37 @@ import (
 	"testing"
 )
 
+// moduleRoot is the repository's root, from this package's directory
+// (where go test runs the tests).
+var moduleRoot = filepath.Join("..", "..")
+
 // buildContext copies the repository as `docker build .` sends it: every
 // file but those .dockerignore excludes. It returns the copy's directory.
 func buildContext(t *testing.T) string {
 	t.Helper()
 	ignore := readDockerignore(t)
 	dst := t.TempDir()
-	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == "." {
+	err := filepath.WalkDir(moduleRoot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == moduleRoot {
 			return err
 		}
-		rel := filepath.ToSlash(p)
-		if dockerignored(ignore, rel) {
+		rel, err := filepath.Rel(moduleRoot, p)
+		if err != nil {
+			return err
+		}
+		if dockerignored(ignore, filepath.ToSlash(rel)) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, p), 0o755)
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		return copyFile(p, filepath.Join(dst, p))
+		return copyFile(p, filepath.Join(dst, rel))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +56,7 @@ func buildContext(t *testing.T) string {
 
 func readDockerignore(t *testing.T) []string {
 	t.Helper()
-	f, err := os.Open(".dockerignore")
+	f, err := os.Open(filepath.Join(moduleRoot, ".dockerignore"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package docs
 
 import (
 	"bufio"
@@ -31,7 +31,7 @@ type invocation struct {
 func TestRecipesUseRealFlags(t *testing.T) {
 	t.Parallel()
 	var docs []string
-	err := filepath.WalkDir(filepath.Join("docs", "examples"), func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(moduleRoot, "docs", "examples"), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			docs = append(docs, p)
 		}
@@ -40,8 +40,8 @@ func TestRecipesUseRealFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	others, _ := filepath.Glob(filepath.Join("docs", "*.md"))
-	others = append(others, "README.md")
+	others, _ := filepath.Glob(filepath.Join(moduleRoot, "docs", "*.md"))
+	others = append(others, filepath.Join(moduleRoot, "README.md"))
 	for _, p := range slices.Concat(docs, others) {
 		invs := recipeInvocations(t, p)
 		t.Logf("%s: %d regprune command lines", p, len(invs))

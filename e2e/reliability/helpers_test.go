@@ -1,4 +1,4 @@
-package main
+package reliability
 
 import (
 	"bytes"
@@ -6,12 +6,6 @@ import (
 	"testing"
 
 	"github.com/regprune/regprune/internal/cli"
-)
-
-// Exit statuses of regprune.
-const (
-	exitUsage  = 2
-	exitLocked = 3
 )
 
 // result is what one in-process run of regprune printed and returned.

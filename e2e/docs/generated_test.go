@@ -1,4 +1,4 @@
-package main
+package docs
 
 import (
 	"io/fs"
@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 )
+
+// moduleRoot is the repository's root, from this package's directory
+// (where go test runs the tests).
+var moduleRoot = filepath.Join("..", "..")
 
 // generated are the parts of docs/ that `make docs` writes.
 var generated = []string{"reference", "regprune.1", "completion"}
@@ -17,7 +21,7 @@ func TestGeneratedDocsUpToDate(t *testing.T) {
 	t.Parallel()
 	fresh := t.TempDir()
 	mustRun(t, 0, "docs", "--dir", fresh)
-	want, got := docsTree(t, fresh), docsTree(t, "docs")
+	want, got := docsTree(t, fresh), docsTree(t, filepath.Join(moduleRoot, "docs"))
 	for rel, content := range want {
 		have, ok := got[rel]
 		switch {

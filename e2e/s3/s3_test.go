@@ -1,4 +1,4 @@
-package main
+package s3
 
 import (
 	"context"
@@ -247,7 +247,9 @@ func testS3CheckDamage(t *testing.T, e *s3Env) {
 		t.Fatal(err)
 	}
 	out := e.run(t, 1, "--json", "check", "--verify-digests")
-	var doc checkJSON
+	var doc struct {
+		Problems []struct{ Repository, Digest, Kind string } `json:"problems"`
+	}
 	if err := json.Unmarshal([]byte(out.Stdout), &doc); err != nil {
 		t.Fatalf("check --json: %v\n%s", err, out.Stdout)
 	}
