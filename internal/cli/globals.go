@@ -62,7 +62,9 @@ type globalOptions struct {
 }
 
 // readGlobalOptions is the app's Before: it reads the global flags, once
-// they are parsed, into g. It is the one place that reads them.
+// they are parsed, into g. It is the one place that reads them: to accept
+// them after the command too, give the commands globalFlags() as well and
+// call it with the command's context (its Before) rather than the app's.
 func (g *globals) readGlobalOptions(c *cli.Context) error {
 	g.globalOptions = globalOptions{
 		root:        c.String("root"),
