@@ -32,7 +32,7 @@ test: vet
 # The long variants of the reliability tests (every fault point, 60 kills,
 # 20 signals, longer concurrent pushes) and a minute of fuzzing per target.
 stress:
-	REGPRUNE_STRESS=1 $(GO) test -race -count=1 -timeout 120m -v -run 'TestReliability' .
+	REGPRUNE_STRESS=1 $(GO) test -race -count=1 -timeout 120m -v ./e2e/reliability
 	FUZZTIME=60s ./scripts/fuzz.sh
 
 fmt:

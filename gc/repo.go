@@ -17,14 +17,14 @@ type repoState struct {
 	name    string
 	index   int32           // in pl.repos
 	man     *scan.Manifests // the repository's manifests, parsed
-	tags    []scan.Tag
+	tags    []storage.Tag
 	revs    digestSet // _manifests/revisions, from directory names
 	links   []storage.Digest
 	uploads []string
 
 	live    digestSet                // manifests live in this repository
 	blobs   digestSet                // configs, layers and other blobs of live manifests
-	pending []scan.Tag               // referrer tags not (yet) roots
+	pending []storage.Tag            // referrer tags not (yet) roots
 	checked map[storage.Digest]bool  // revisions whose link age was read
 	bad     map[storage.Digest]error // untagged revisions that cannot be read
 

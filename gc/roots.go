@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 )
 
@@ -19,7 +18,7 @@ func (pl *planner) markRoots(ctx context.Context, r *repoState) error {
 		if t.Digest.IsZero() {
 			continue
 		}
-		if _, ok := scan.ReferrerSubject(t.Name); ok && referrersWait {
+		if _, ok := storage.ReferrerSubject(t.Name); ok && referrersWait {
 			r.pending = append(r.pending, t)
 			continue
 		}
@@ -55,7 +54,7 @@ func (pl *planner) markRoots(ctx context.Context, r *repoState) error {
 func (pl *planner) markReferrers(ctx context.Context, r *repoState) error {
 	still := r.pending[:0]
 	for _, t := range r.pending {
-		subject, _ := scan.ReferrerSubject(t.Name)
+		subject, _ := storage.ReferrerSubject(t.Name)
 		if _, ok := r.live[subject]; !ok {
 			still = append(still, t)
 			continue

@@ -5,28 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/regprune/regprune/storage"
 	"golang.org/x/sync/errgroup"
 )
 
-// Tag is one tag of one repository as the storage holds it.
-type Tag struct {
-	Repository string
-	Name       string
-	Digest     storage.Digest // zero when the current link is missing or bad
-	Pushed     time.Time      // modification time of current/link
-	LinkErr    error          // why Digest is zero, wrapping storage.ErrNotFound or ErrBadLink
-}
-
-// Ref is "repository:tag".
-func (t Tag) Ref() string { return t.Repository + ":" + t.Name }
-
 // Repository is what one repository holds, as names from its directories.
 type Repository struct {
 	Name       string
-	Tags       []Tag
+	Tags       []storage.Tag
 	Revisions  []storage.Digest // _manifests/revisions, from directory names
 	LayerLinks []storage.Digest // _layers, from directory names
 	Uploads    []string         // _uploads session ids
@@ -34,7 +21,7 @@ type Repository struct {
 
 // ReadTags reads every tag of repo: its current link and the link's
 // modification time (the push time), at most jobs at a time.
-func ReadTags(ctx context.Context, st *storage.Storage, repo string, jobs int) ([]Tag, error) {
+func ReadTags(ctx context.Context, st *storage.Storage, repo string, jobs int) ([]storage.Tag, error) {
 	names, err := st.ListNames(ctx, storage.TagsPath(repo))
 	if err != nil {
 		return nil, err
@@ -47,11 +34,11 @@ func ReadTags(ctx context.Context, st *storage.Storage, repo string, jobs int) (
 // (storage.StatLeaves: one listing on object storage). io, when not nil,
 // runs each storage call (gc bounds its I/O with it). A link that
 // vanished between the two reads is recorded as missing.
-func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names []string, jobs int, io func(func() error) error) ([]Tag, error) {
+func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names []string, jobs int, io func(func() error) error) ([]storage.Tag, error) {
 	if io == nil {
 		io = func(f func() error) error { return f() }
 	}
-	tags := make([]Tag, len(names))
+	tags := make([]storage.Tag, len(names))
 	err := storage.Each(ctx, len(names), jobs, func(ctx context.Context, i int) error {
 		return io(func() (err error) {
 			tags[i], err = readTagLink(ctx, st, repo, names[i])
@@ -85,7 +72,7 @@ func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names 
 // ReadTag reads one tag. A missing or malformed current link is recorded in
 // Tag.LinkErr, not returned: the tag exists (tags/list shows it) but points
 // nowhere. Other I/O errors are returned.
-func ReadTag(ctx context.Context, st *storage.Storage, repo, name string) (Tag, error) {
+func ReadTag(ctx context.Context, st *storage.Storage, repo, name string) (storage.Tag, error) {
 	t, err := readTagLink(ctx, st, repo, name)
 	if err != nil || t.LinkErr != nil {
 		return t, err
@@ -99,8 +86,8 @@ func ReadTag(ctx context.Context, st *storage.Storage, repo, name string) (Tag, 
 }
 
 // readTagLink reads a tag's current link, without its time.
-func readTagLink(ctx context.Context, st *storage.Storage, repo, name string) (Tag, error) {
-	t := Tag{Repository: repo, Name: name}
+func readTagLink(ctx context.Context, st *storage.Storage, repo, name string) (storage.Tag, error) {
+	t := storage.Tag{Repository: repo, Name: name}
 	d, err := st.ReadLink(ctx, storage.TagCurrentLinkPath(repo, name))
 	switch {
 	case err == nil:

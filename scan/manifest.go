@@ -1,6 +1,7 @@
 // Package scan reads a registry storage into facts (repositories, tags with
-// push times, manifests and what they reference) and selects tags from
-// those facts with pure functions.
+// push times, manifests and what they reference, the inventory of where
+// the space goes) and checks that every tag would pull whole (Check).
+// Which tags go is decided by package retention.
 package scan
 
 import (

@@ -3,29 +3,16 @@ package scan
 import (
 	"context"
 	"fmt"
-	"sort"
-	"sync"
 
 	"github.com/regprune/regprune/storage"
 	"golang.org/x/sync/errgroup"
 )
 
-// Governed is the repositories of repos that some rule governs, in order.
-func Governed(repos []string, rules []Rule) []string {
-	var out []string
-	for _, r := range repos {
-		if _, ok := governing(r, rules); ok {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // ReadTagsOf reads the tags of every repository in repos (ReadTags: names,
 // then each tag's current link and push time), at most jobs repositories
 // at a time and at most jobs tags at a time in each.
-func ReadTagsOf(ctx context.Context, st *storage.Storage, repos []string, jobs int) ([]Tag, error) {
-	per := make([][]Tag, len(repos))
+func ReadTagsOf(ctx context.Context, st *storage.Storage, repos []string, jobs int) ([]storage.Tag, error) {
+	per := make([][]storage.Tag, len(repos))
 	err := storage.Each(ctx, len(repos), jobs, func(ctx context.Context, i int) (err error) {
 		if per[i], err = ReadTags(ctx, st, repos[i], jobs); err != nil {
 			return fmt.Errorf("repository %s: tags: %w", repos[i], err)
@@ -35,67 +22,65 @@ func ReadTagsOf(ctx context.Context, st *storage.Storage, repos []string, jobs i
 	if err != nil {
 		return nil, err
 	}
-	var tags []Tag
+	var tags []storage.Tag
 	for _, ts := range per {
 		tags = append(tags, ts...)
 	}
 	return tags, nil
 }
 
-// Skipped is a tag chosen for removal that was left in place.
+// Skipped is a tag RemoveTags left in place, and why.
 type Skipped struct {
-	Decision Decision
-	Why      string
+	Tag storage.Tag
+	Why string
 }
 
-// RemoveTags removes the tags of the decisions marked Remove, at most jobs
-// at a time. Just before removing a tag it reads the tag again: one that
-// now points elsewhere or was pushed since (the registry may be serving
-// pushes) is skipped, not removed. It returns what it removed and skipped
-// up to the first error; on error (a failed delete, a cancelled context)
-// the rest are left in place, each tag either whole or gone.
-func RemoveTags(ctx context.Context, st *storage.Storage, ds []Decision, jobs int) (removed []Decision, skipped []Skipped, err error) {
-	var mu sync.Mutex
+// RemoveTags removes tags (as read, ReadTag), at most jobs at a time. Just
+// before removing a tag it reads the tag again: one that now points
+// elsewhere or was pushed since (the registry may be serving pushes) is
+// skipped, not removed. It returns what it removed and skipped up to the
+// first error, each in the order of tags; on error (a failed delete, a
+// cancelled context) the rest are left in place, each tag either whole or
+// gone.
+func RemoveTags(ctx context.Context, st *storage.Storage, tags []storage.Tag, jobs int) (removed []storage.Tag, skipped []Skipped, err error) {
+	done := make([]bool, len(tags))
+	why := make([]string, len(tags))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
-	for _, d := range ds {
-		if !d.Remove {
-			continue
-		}
-		g.Go(func() error {
-			why, err := removeTag(gctx, st, d)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				return err
-			case why != "":
-				skipped = append(skipped, Skipped{Decision: d, Why: why})
-			default:
-				removed = append(removed, d)
-			}
-			return nil
+	for i, t := range tags {
+		g.Go(func() (err error) {
+			why[i], err = removeTag(gctx, st, t)
+			done[i] = err == nil
+			return err
 		})
 	}
 	err = g.Wait()
-	sort.Slice(removed, func(i, j int) bool { return tagLess(removed[i].Tag, removed[j].Tag) })
+	for i, t := range tags {
+		switch {
+		case !done[i]:
+		case why[i] != "":
+			skipped = append(skipped, Skipped{Tag: t, Why: why[i]})
+		default:
+			removed = append(removed, t)
+		}
+	}
 	return removed, skipped, err
 }
 
-// removeTag removes one tag unless it changed since d was decided, and
-// then says why it did not.
-func removeTag(ctx context.Context, st *storage.Storage, d Decision) (string, error) {
+// removeTag removes one tag unless it changed since it was read, and then
+// says why it did not.
+func removeTag(ctx context.Context, st *storage.Storage, t storage.Tag) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	now, err := ReadTag(ctx, st, d.Tag.Repository, d.Tag.Name)
+	now, err := ReadTag(ctx, st, t.Repository, t.Name)
 	if err != nil {
-		return "", fmt.Errorf("tag %s: %w", d.Tag.Ref(), err)
+		return "", fmt.Errorf("tag %s: %w", t.Ref(), err)
 	}
-	if now.LinkErr != nil || now.Digest != d.Tag.Digest || !now.Pushed.Equal(d.Tag.Pushed) {
+	if now.LinkErr != nil || now.Digest != t.Digest || !now.Pushed.Equal(t.Pushed) {
 		return "changed since it was read (pushed again during the run)", nil
 	}
-	if err := st.DeleteTag(ctx, d.Tag.Repository, d.Tag.Name); err != nil {
+	if err := st.DeleteTag(ctx, t.Repository, t.Name); err != nil {
 		return "", err
 	}
 	return "", nil

@@ -3,7 +3,6 @@ package scan_test
 import (
 	"context"
 	"errors"
-	"regexp"
 	"testing"
 	"time"
 
@@ -22,30 +21,24 @@ func TestRemoveTagsSkipsChangedTags(t *testing.T) {
 	}
 	st := openStorage(t, root)
 	ctx := context.Background()
-	rules := []scan.Rule{{Name: "all", Repositories: []string{"app"}, Tags: regexp.MustCompile(".")}}
-	repos := scan.Governed([]string{"app", "other"}, rules)
-	if len(repos) != 1 || repos[0] != "app" {
-		t.Fatalf("Governed = %v", repos)
-	}
-	tags, err := scan.ReadTagsOf(ctx, st, repos, 4)
+	tags, err := scan.ReadTagsOf(ctx, st, []string{"app"}, 4)
 	if err != nil || len(tags) != 3 {
 		t.Fatalf("ReadTagsOf = %v, %v", tags, err)
 	}
-	ds := scan.Select(tags, rules, time.Now())
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if removed, _, err := scan.RemoveTags(cancelled, st, ds, 4); !errors.Is(err, context.Canceled) || len(removed) != 0 {
+	if removed, _, err := scan.RemoveTags(cancelled, st, tags, 4); !errors.Is(err, context.Canceled) || len(removed) != 0 {
 		t.Errorf("RemoveTags(cancelled) = %v, %v", removed, err)
 	}
 
 	r.PushImage(t, "app:b", regtest.WithLayers(1, 64))                   // new digest
 	regtest.SetPushed(t, root, "app", "c", time.Now().Add(-time.Minute)) // same digest, pushed again
-	removed, skipped, err := scan.RemoveTags(ctx, st, ds, 4)
+	removed, skipped, err := scan.RemoveTags(ctx, st, tags, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(removed) != 1 || removed[0].Tag.Name != "a" || len(skipped) != 2 {
+	if len(removed) != 1 || removed[0].Name != "a" || len(skipped) != 2 || skipped[0].Tag.Name != "b" || skipped[1].Tag.Name != "c" {
 		t.Fatalf("removed %v, skipped %v", removed, skipped)
 	}
 	r.AssertGone(t, "app:a")

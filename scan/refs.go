@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -21,20 +20,6 @@ type TagName struct {
 // String is "repository:tag".
 func (n TagName) String() string { return n.Repository + ":" + n.Tag }
 
-// globChars are the characters that make a name a shell-style glob.
-const globChars = `*?[\`
-
-// IsGlob reports whether s holds any glob metacharacter.
-func IsGlob(s string) bool { return strings.ContainsAny(s, globChars) }
-
-// MatchGlob matches name against a shell-style glob with path.Match
-// semantics: * and ? never cross '/', so "team/*" matches "team/app" but
-// not "team/app/api". A malformed glob matches nothing.
-func MatchGlob(glob, name string) bool {
-	ok, err := path.Match(glob, name)
-	return err == nil && ok
-}
-
 // ParseRef splits a REF "repository:tag" at its last ':' (a repository
 // name may hold a registry port, a tag never holds ':' or '/') and checks
 // both sides: a literal against distribution's reference grammar, a glob
@@ -45,48 +30,13 @@ func ParseRef(ref string) (repoGlob, tagGlob string, err error) {
 		return "", "", fmt.Errorf("%w: want repository:tag", storage.ErrBadName)
 	}
 	repoGlob, tagGlob = ref[:i], ref[i+1:]
-	if err := checkRepositoryGlob(repoGlob); err != nil {
+	if err := storage.CheckRepositoryPattern(repoGlob); err != nil {
 		return "", "", err
 	}
-	if err := checkTagGlob(tagGlob); err != nil {
+	if err := storage.CheckTagPattern(tagGlob); err != nil {
 		return "", "", err
 	}
 	return repoGlob, tagGlob, nil
-}
-
-// CheckRepositoryPattern checks a repository name or glob given on the
-// command line; errors wrap storage.ErrBadName.
-func CheckRepositoryPattern(p string) error { return checkRepositoryGlob(p) }
-
-func checkRepositoryGlob(g string) error {
-	if !IsGlob(g) {
-		return storage.ValidRepository(g)
-	}
-	if _, err := path.Match(g, ""); err != nil {
-		return fmt.Errorf("%w: repository glob %q: %w", storage.ErrBadName, g, err)
-	}
-	if strings.HasPrefix(g, "/") {
-		return fmt.Errorf("%w: repository glob %q: absolute path", storage.ErrBadName, g)
-	}
-	for _, c := range strings.Split(g, "/") {
-		if c == "" || c == "." || c == ".." || strings.HasPrefix(c, "_") {
-			return fmt.Errorf("%w: repository glob %q: path component %q", storage.ErrBadName, g, c)
-		}
-	}
-	return nil
-}
-
-func checkTagGlob(g string) error {
-	if !IsGlob(g) {
-		return storage.ValidTag(g)
-	}
-	if _, err := path.Match(g, ""); err != nil {
-		return fmt.Errorf("%w: tag glob %q: %w", storage.ErrBadName, g, err)
-	}
-	if g == ".." || strings.Contains(g, "/") {
-		return fmt.Errorf("%w: tag glob %q: path traversal", storage.ErrBadName, g)
-	}
-	return nil
 }
 
 // MatchRepositories returns the repositories (from repos, in their order)
@@ -98,7 +48,7 @@ func MatchRepositories(pattern string, repos []string) []string {
 func matchNames(pattern string, names []string, valid func(string) error) []string {
 	var out []string
 	for _, n := range names {
-		if MatchGlob(pattern, n) && valid(n) == nil {
+		if storage.MatchGlob(pattern, n) && valid(n) == nil {
 			out = append(out, n)
 		}
 	}
@@ -167,7 +117,7 @@ func resolveRef(ref string, names []string, repos map[string][]string) ([]TagNam
 }
 
 func notFound(pattern, what string) error {
-	if IsGlob(pattern) {
+	if storage.IsGlob(pattern) {
 		return fmt.Errorf("%w: %s glob %q matches no %s", storage.ErrNoMatch, what, pattern, what)
 	}
 	return fmt.Errorf("%w: no %s %q", storage.ErrNotFound, what, pattern)

@@ -54,7 +54,7 @@ func Locate(root, config string, getenv func(string) string, exists func(string)
 // Open opens the storage at loc through distribution's driver factory and
 // refuses a storage without docker/registry/v2/repositories. It writes
 // nothing.
-func Open(ctx context.Context, loc Location) (*Storage, error) {
+func Open(ctx context.Context, loc Location, opts ...OpenOption) (*Storage, error) {
 	typ, params, err := driverConfig(loc)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func Open(ctx context.Context, loc Location) (*Storage, error) {
 		s.LocalRoot = fsRoot(params)
 		d = untraced(d, s.LocalRoot) // see untraced.go
 	}
-	d = wrapDriverForTest(ctx, d)
+	d = wrapOpened(d, opts)
 	s.Driver = d
 	fi, err := d.Stat(ctx, RepositoriesPath())
 	if err != nil || !fi.IsDir() {

@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/regprune/regprune/gc"
+)
+
+// gcSummary is gc's outcome as prune reports it.
+type gcSummary = gc.Summary
+
+// pruneGC runs gc --delete-untagged after the removals, under the same
+// lock. A dry run plans gc as if the chosen tags were already removed, so
+// that it predicts what the real run frees.
+func pruneGC(e *env, req pruneRequest, res *pruneResult) error {
+	ctx := e.c.Context
+	opts := req.gc.options(true, e.log)
+	if req.dryRun {
+		gone := make(map[string]bool, len(res.removed))
+		for _, d := range res.removed {
+			gone[d.Tag.Ref()] = true
+		}
+		opts.IgnoreTag = func(repo, tag string) bool { return gone[repo+":"+tag] }
+	}
+	plan, err := gc.NewPlan(ctx, e.st, opts)
+	if err != nil {
+		return pruneGCError(req, res, err)
+	}
+	if req.dryRun {
+		s := plan.Summary(true)
+		res.gc = &s
+		return nil
+	}
+	s, err := plan.Execute(ctx, e.st, opts, nil)
+	res.gc = &s
+	if err != nil {
+		return pruneGCError(req, res, err)
+	}
+	if s.Removed.Blobs > 0 {
+		e.infof("regprune: a registry running with a blob descriptor cache (storage.cache.blobdescriptor) must be " +
+			"restarted (or its redis flushed), or later pushes may skip layers it believes still exist")
+	}
+	return nil
+}
+
+// pruneGCError says that the tags stay removed when gc fails after them.
+func pruneGCError(req pruneRequest, res *pruneResult, err error) error {
+	if req.dryRun || len(res.removed) == 0 {
+		return fmt.Errorf("gc: %w", err)
+	}
+	return fmt.Errorf("gc after removing %d tags (they stay removed; run regprune gc --delete-untagged "+
+		"once this is fixed): %w", len(res.removed), err)
+}
