@@ -9,7 +9,7 @@ import (
 
 // splitDocuments cuts a stream of JSON documents into compact one-line
 // documents.
-func splitDocuments(t *testing.T, b []byte) []string {
+func splitDocuments(t testing.TB, b []byte) []string {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(b))
 	var out []string
@@ -29,7 +29,7 @@ func splitDocuments(t *testing.T, b []byte) []string {
 }
 
 // eventsOf lists the events of an envelope, compact.
-func eventsOf(t *testing.T, envelope string) []string {
+func eventsOf(t testing.TB, envelope string) []string {
 	t.Helper()
 	var env struct{ Events []json.RawMessage }
 	if err := json.Unmarshal([]byte(envelope), &env); err != nil {

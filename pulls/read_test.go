@@ -39,7 +39,7 @@ func readBytes(t *testing.T, in []byte, opts Options) ([]string, Stats) {
 	return got, st
 }
 
-func readFile(t *testing.T, name string) []byte {
+func readFile(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(name)
 	if err != nil {

@@ -18,21 +18,17 @@ var manifestsPart = []byte("/manifests/")
 
 // manifestPath cuts a request URI into the repository name and reference
 // of a manifest request, as the registry's router sees it: an absolute-form
-// URI loses its scheme and host, the query is dropped, percent-escapes are
+// URI loses its scheme and host, the query is dropped (a request URI has no
+// fragment: '#' is part of the path, as net/url reads it), percent-escapes are
 // decoded (the router matches the decoded path: team%2Fapp is team/app),
 // and the reference follows the last "/manifests/" (a reference has no /,
 // a name may hold "manifests"). scratch receives the decoded path when it
 // differs from the URI. ok is false when the URI is not of a manifest.
 func manifestPath(uri []byte, scratch *[]byte) (name, ref []byte, ok bool, bad bool) {
-	if bytes.HasPrefix(uri, []byte("http://")) || bytes.HasPrefix(uri, []byte("https://")) {
-		rest := uri[bytes.IndexByte(uri, ':')+3:]
-		i := bytes.IndexByte(rest, '/')
-		if i < 0 {
-			return nil, nil, false, false
-		}
-		uri = rest[i:]
+	if uri = requestPath(uri); uri == nil {
+		return nil, nil, false, false
 	}
-	if i := bytes.IndexAny(uri, "?#"); i >= 0 {
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
 		uri = uri[:i]
 	}
 	if bytes.IndexByte(uri, '%') >= 0 {
@@ -48,7 +44,7 @@ func manifestPath(uri []byte, scratch *[]byte) (name, ref []byte, ok bool, bad b
 	}
 	path := uri[len("/v2"):]
 	i := bytes.LastIndex(path, manifestsPart)
-	if i < 0 {
+	if i < 1 {
 		return nil, nil, false, false
 	}
 	name, ref = path[1:i], path[i+len(manifestsPart):]
@@ -56,6 +52,36 @@ func manifestPath(uri []byte, scratch *[]byte) (name, ref []byte, ok bool, bad b
 		return nil, nil, false, false
 	}
 	return name, ref, true, false
+}
+
+// requestPath is the path (with its query) of a request URI: the URI
+// itself in origin form, its part from the first '/' after the authority
+// in absolute form (scheme://authority/path), nil when it has no path (an
+// opaque URI, "*", a bare authority).
+func requestPath(uri []byte) []byte {
+	if len(uri) > 0 && uri[0] == '/' {
+		return uri
+	}
+	i := 0
+	for i < len(uri) && (uri[i] >= 'a' && uri[i] <= 'z' || uri[i] >= 'A' && uri[i] <= 'Z' ||
+		i > 0 && (uri[i] >= '0' && uri[i] <= '9' || uri[i] == '+' || uri[i] == '-' || uri[i] == '.')) {
+		i++
+	}
+	if i == 0 || i == len(uri) || uri[i] != ':' {
+		return nil
+	}
+	rest := uri[i+1:]
+	if bytes.HasPrefix(rest, []byte("//")) {
+		j := bytes.IndexByte(rest[2:], '/')
+		if j < 0 {
+			return nil
+		}
+		rest = rest[2+j:]
+	}
+	if len(rest) == 0 || rest[0] != '/' {
+		return nil
+	}
+	return rest
 }
 
 // unescapePath decodes %XX escapes as url.PathUnescape does ('+' stays),

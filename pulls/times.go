@@ -55,10 +55,7 @@ func parseRFC3339(b []byte) (int64, bool) {
 		return 0, false
 	}
 	t, ok := civil(year, month, day, hour, min, sec)
-	if !ok {
-		return 0, false
-	}
-	return t - offset, true
+	return inRange(t-offset, ok)
 }
 
 // parseCommonLog reads "02/Jan/2006:15:04:05 -0700", the time of the
@@ -87,10 +84,7 @@ func parseCommonLog(b []byte) (int64, bool) {
 		return 0, false
 	}
 	t, ok := civil(year, month, day, hour, min, sec)
-	if !ok {
-		return 0, false
-	}
-	return t - offset, true
+	return inRange(t-offset, ok)
 }
 
 var months = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
@@ -125,6 +119,15 @@ func civil(year, month, day, hour, min, sec int) (int64, bool) {
 		return 0, false
 	}
 	return time.Date(year, time.Month(month), day, hour, min, sec, 0, time.UTC).Unix(), true
+}
+
+// inRange keeps the times a history can hold (validTime): a line dated
+// before 1970 or after 9999 has no usable time.
+func inRange(t int64, ok bool) (int64, bool) {
+	if !ok || !validTime(t) {
+		return 0, false
+	}
+	return t, true
 }
 
 func daysIn(year, month int) int {
