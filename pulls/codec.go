@@ -31,7 +31,9 @@ var ErrBadHistory = errors.New("bad pull history")
 //
 // Text keeps it readable with zcat; gzip takes the repeated words and time
 // prefixes away (a digest, random, stays about 33 bytes); the sha256 line
-// proves the whole was written, beside gzip's own CRC.
+// proves the whole was written, beside gzip's own CRC. 1,000,000 tags, each
+// pulled by tag and by digest, encode to 53 MB (BenchmarkHistoryMillion):
+// gzip's fastest level, 7% larger than its default and 5 times faster.
 const (
 	header       = "regprune pull history"
 	version      = 1

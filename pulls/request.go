@@ -43,7 +43,11 @@ func manifestPath(uri []byte, scratch *[]byte) (name, ref []byte, ok bool, bad b
 		return nil, nil, false, false
 	}
 	path := uri[len("/v2"):]
-	i := bytes.LastIndex(path, manifestsPart)
+	// Index first: most requests are of blobs, and Index is the fast one.
+	i := bytes.Index(path, manifestsPart)
+	if i >= 0 {
+		i += bytes.LastIndex(path[i:], manifestsPart)
+	}
 	if i < 1 {
 		return nil, nil, false, false
 	}
