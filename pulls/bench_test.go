@@ -42,7 +42,9 @@ func (g *logGen) logrus(method, uri string, status, written int) {
 		g.r.IntN(255), g.r.IntN(255), g.t.Format("02/Jan/2006:15:04:05 -0700"), method, uri, status, written)
 }
 
-func (g *logGen) hex() string { return fmt.Sprintf("%016x%016x%016x%016x", g.r.Uint64(), g.r.Uint64(), g.r.Uint64(), g.r.Uint64()) }
+func (g *logGen) hex() string {
+	return fmt.Sprintf("%016x%016x%016x%016x", g.r.Uint64(), g.r.Uint64(), g.r.Uint64(), g.r.Uint64())
+}
 
 // event writes one client's pull of an image, or other traffic.
 func (g *logGen) event() {
