@@ -14,11 +14,6 @@ import (
 	"github.com/regprune/regprune/storage"
 )
 
-// ErrBadHistory: a pull history that cannot be read: corrupt, truncated,
-// of another version, or larger than the limit. A history that cannot be
-// read is an error, never "nothing was pulled".
-var ErrBadHistory = errors.New("bad pull history")
-
 // The encoded history is gzip-compressed text, one record a line, every
 // list sorted, so that the same history always encodes to the same bytes:
 //

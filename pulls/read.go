@@ -98,9 +98,6 @@ func Read(r io.Reader, opts Options, fn func(Event)) (Stats, error) {
 	return p.stats, err
 }
 
-// ErrBadLog: a log whose compression is broken or not supported.
-var ErrBadLog = errors.New("unreadable log")
-
 func (p *parser) run(r io.Reader) error {
 	br := bufio.NewReaderSize(r, bufferSize)
 	in, err := decompress(br)
@@ -113,16 +110,17 @@ func (p *parser) run(r io.Reader) error {
 		if errors.Is(err, bufio.ErrBufferFull) {
 			line, err = p.longLine(lr, line)
 		}
+		if err != nil && err != io.EOF {
+			// The line before a read error may be cut anywhere: unread.
+			return fmt.Errorf("%w: %w", ErrBadLog, err)
+		}
 		if len(line) > 0 {
 			p.stats.Lines++
 			p.stats.Bytes += int64(len(line))
 			p.line(line)
 		}
-		switch {
-		case err == io.EOF:
+		if err == io.EOF {
 			return nil
-		case err != nil:
-			return fmt.Errorf("%w: %w", ErrBadLog, err)
 		}
 	}
 }

@@ -52,6 +52,8 @@ type RefError struct {
 
 func (e *RefError) Error() string { return fmt.Sprintf("%s: %q: %v", e.Source, e.Text, e.Err) }
 
+func (e *RefError) Unwrap() error { return e.Err }
+
 // maxRefLen bounds one reference (distribution's names stop at 255
 // bytes, tags at 128, digests at 71 for sha256).
 const maxRefLen = 1024
