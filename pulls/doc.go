@@ -21,7 +21,9 @@
 //     127.0.0.1 - - [02/Dec/2026:06:59:51 +0000] "GET /v2/team/app/manifests/v1 HTTP/1.1" 200 423 "" "crane/...";
 //   - notification envelopes {"events":[...]} or single events, one a
 //     line, or indented over several lines as the registry sends them;
-//   - any of these behind the prefix kubectl logs --timestamps adds.
+//   - any of these behind the prefixes kubectl logs --prefix and
+//     --timestamps add (kubectl logs -l app=registry --prefix --timestamps
+//     --tail=-1 reads every replica).
 //
 // # What counts as a pull
 //
@@ -40,7 +42,9 @@
 //
 // A log covers the time from its first to its last timed line, cut where
 // it fell silent for longer than Options.MaxSilence, and only when it shows
-// that it records successful requests (see Read). The history keeps the
+// that it records successful requests (see Read); a stream of several
+// replicas (kubectl --prefix) covers what all of them cover. Each replica
+// serves its own pulls: the log of one replica says nothing of the others. The history keeps the
 // union of what recorded logs covered, and a pull rule over a duration may
 // trust "not pulled" only where the history covers that whole duration
 // (History.Uncovered).

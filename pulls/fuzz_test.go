@@ -109,6 +109,8 @@ func FuzzReadLog(f *testing.F) {
 	f.Add(readFile(f, "testdata/registry-3.1.2-json.log")[:3000])
 	f.Add(gzipped(string(text[:2000])))
 	f.Add([]byte("2026-12-02T10:00:00Z {\n2026-12-02T10:00:01Z  \"events\": []\n2026-12-02T10:00:02Z }\n"))
+	f.Add([]byte("[pod/r-a/registry] 2026-12-02T10:00:00Z 1.2.3.4 - - [02/Dec/2026:10:00:00 +0000] \"GET /v2/a/manifests/v1 HTTP/1.1\" 200 1\n" +
+		"[pod/r-b/registry] 2026-12-02T10:00:01Z {\n[pod/r-b/registry] 2026-12-02T10:00:01Z }\n"))
 	f.Fuzz(func(t *testing.T, in []byte) { checkRead(t, in) })
 }
 

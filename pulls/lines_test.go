@@ -136,6 +136,10 @@ func TestReadLogrusVariants(t *testing.T) {
 		{`{"time":"2026-12-02T06:59:52.1Z","level":"info","msg":"response completed","http.request.method":"GET","http.request.uri":"/v2/a/manifests/v1","http.response.status":200}`, "a:v1 06:59:52"},
 		{`{"@timestamp":"2026-12-02T06:59:52Z","message":"response completed","http.request.method":"GET","http.request.uri":"\/v2\/a\/manifests\/v1","http.response.status":"200"}`, "a:v1 06:59:52"},
 		{`{"time":"2026-12-02T06:59:52Z","level":"info","http.request.method":"GET","http.request.uri":"/v2/a/manifests/v1","http.response.status":200,"nested":{"a":[1,"}",{"b":null}]}}`, "a:v1 06:59:52"},
+		// registry 2.8's JSON formatter escapes & < > in HTML's way.
+		{`{"time":"2026-12-02T06:59:52Z","level":"info","http.request.method":"GET","http.request.uri":"/v2/a/manifests/v1?x=1\u0026y=\u003c","http.response.status":200}`, "a:v1 06:59:52"},
+		// registry 2.8's logstash formatter.
+		{`{"@timestamp":"2026-12-02T06:59:52.1Z","@version":"1","level":"info","message":"response completed","http.request.method":"HEAD","http.request.uri":"/v2/a/manifests/v1","http.response.status":200}`, "a:v1 06:59:52"},
 		{`{"time":"2026-12-02T06:59:52Z","level":"info","http.request.method":"GET","http.request.uri":"/v2/a/manifests/v1","http.response.status":200} trailing`, "malformed"},
 		{`{"level":"info","msg":"x",}`, "malformed"},
 		{`{"a":1}`, "unrecognised"},

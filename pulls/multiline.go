@@ -47,6 +47,7 @@ type document struct {
 	depth     jsonDepth
 	prefix    int64 // the kubectl prefix of its first line
 	hasPrefix bool
+	source    string // the kubectl --prefix source of its lines
 }
 
 // startDocument opens a document with a first line that leaves its object
@@ -59,6 +60,7 @@ func (p *parser) startDocument(b []byte, prefix int64, hasPrefix bool) bool {
 		return false
 	}
 	d.open, d.text, d.prefix, d.hasPrefix = true, append(d.text[:0], b...), prefix, hasPrefix
+	d.source = p.sourceName
 	return true
 }
 
@@ -66,6 +68,12 @@ func (p *parser) startDocument(b []byte, prefix int64, hasPrefix bool) bool {
 // document as Malformed and reports false when the line cannot continue it.
 func (p *parser) continueDocument(b []byte) bool {
 	d := &p.doc
+	source, b, _ := sourcePrefix(b)
+	if d.source != string(source) {
+		// Another replica's line: documents do not interleave.
+		p.endDocument()
+		return false
+	}
 	t, rest, hasPrefix := kubectlPrefix(b)
 	if hasPrefix {
 		b = rest

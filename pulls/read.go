@@ -34,16 +34,18 @@ const pulled Reason = -1
 
 // parser holds the state of one Read.
 type parser struct {
-	fn       func(Event)
-	stats    Stats
-	maxLine  int
-	notAfter int64
-	cover    spanSet
-	names    nameCache
-	scratch  []byte // decoded URIs
-	long     []byte // a line longer than the read buffer, up to maxLine
-	fields   fields
-	doc      document
+	fn         func(Event)
+	stats      Stats
+	maxLine    int
+	notAfter   int64
+	cover      sourceSpans
+	source     *spanSet // the spans of the current line's source
+	sourceName string   // its kubectl --prefix
+	names      nameCache
+	scratch    []byte // decoded URIs
+	long       []byte // a line longer than the read buffer, up to maxLine
+	fields     fields
+	doc        document
 }
 
 // Read reads one registry log, plain or gzip-compressed (told by its first
@@ -55,7 +57,9 @@ type parser struct {
 //
 // A line may carry the prefix of kubectl logs --timestamps (an RFC 3339
 // time and a space); the line's own time is the pull's, the prefix's when
-// the line has none. Both count for coverage.
+// the line has none. Both count for coverage. Before it, the prefix of
+// kubectl logs --prefix ("[pod/<pod>/<container>] ") names the replica
+// the line comes from (see sources.go for what that does to coverage).
 //
 // The registry writes two lines for one request (its logrus line and its
 // access-log line), and an nginx in front a third: each is passed on as a
@@ -84,14 +88,16 @@ func Read(r io.Reader, opts Options, fn func(Event)) (Stats, error) {
 		silence = defaultMaxSilence
 	}
 	p.cover.gap = int64(silence / time.Second)
+	p.sourceName = "\x00" // no source yet: the first line's is looked up
 	if !opts.NotAfter.IsZero() {
 		p.notAfter = opts.NotAfter.Unix()
 	}
 	err := p.run(r)
 	p.endDocument()
-	p.stats.Fragmented = p.cover.fragmented
-	if p.stats.Success > 0 && !p.cover.fragmented {
-		for _, s := range p.cover.spans {
+	spans, fragmented := p.cover.covered()
+	p.stats.Fragmented = fragmented
+	if p.stats.Success > 0 && !fragmented {
+		for _, s := range spans {
 			p.stats.Covered = append(p.stats.Covered, s.public())
 		}
 	}
@@ -203,6 +209,13 @@ func (p *parser) count(why Reason) {
 
 // entry reads a non-empty line in any format.
 func (p *parser) entry(b []byte) Reason {
+	source, b, _ := sourcePrefix(b)
+	if string(source) != p.sourceName {
+		p.sourceName, p.source = string(source), p.cover.of(source)
+	}
+	if len(b) == 0 {
+		return Blank
+	}
 	prefix, hasPrefix := int64(0), false
 	if t, rest, ok := kubectlPrefix(b); ok {
 		prefix, hasPrefix, b = t, true, rest
@@ -238,7 +251,7 @@ func (p *parser) seen(t int64) bool {
 	if p.stats.Last.IsZero() || t > p.stats.Last.Unix() {
 		p.stats.Last = unixTime(t)
 	}
-	p.cover.add(t)
+	p.source.add(t)
 	return true
 }
 
