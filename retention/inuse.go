@@ -43,29 +43,29 @@ func (r ImageRef) Repositories() []string {
 	return []string{r.Repository}
 }
 
-// RefError is a reference of the list that no runtime could pull: it
+// ImageRefError is a reference of the list that no runtime could pull: it
 // keeps nothing, and the command reports it.
-type RefError struct {
+type ImageRefError struct {
 	Source, Text string
 	Err          error
 }
 
-func (e *RefError) Error() string { return fmt.Sprintf("%s: %q: %v", e.Source, e.Text, e.Err) }
+func (e *ImageRefError) Error() string { return fmt.Sprintf("%s: %q: %v", e.Source, e.Text, e.Err) }
 
-func (e *RefError) Unwrap() error { return e.Err }
+func (e *ImageRefError) Unwrap() error { return e.Err }
 
 // maxRefLen bounds one reference (distribution's names stop at 255
 // bytes, tags at 128, digests at 71 for sha256).
 const maxRefLen = 1024
 
-// ParseRefs reads a list of image references separated by any white space
+// ParseImageRefs reads a list of image references separated by any white space
 // (one a line, or all on one line as kubectl get pods -A -o
 // jsonpath='{..image}' prints them); '#' starts a comment to the end of
 // the line. name names the list in sources ("pods.txt"; "-" reads as
 // "stdin"). References no runtime could pull (bad syntax, a digest of an
 // algorithm the storage does not use, longer than 1 KiB) come back as
 // invalid, each with its place; err is only r's own error.
-func ParseRefs(r io.Reader, name string) (refs []ImageRef, invalid []*RefError, err error) {
+func ParseImageRefs(r io.Reader, name string) (refs []ImageRef, invalid []*ImageRefError, err error) {
 	if name == "-" {
 		name = "stdin"
 	}
@@ -85,12 +85,12 @@ func ParseRefs(r io.Reader, name string) (refs []ImageRef, invalid []*RefError, 
 		word.Reset()
 		if long {
 			long = false
-			invalid = append(invalid, &RefError{Source: src, Text: text + "…", Err: fmt.Errorf("longer than %d bytes", maxRefLen)})
+			invalid = append(invalid, &ImageRefError{Source: src, Text: text + "…", Err: fmt.Errorf("longer than %d bytes", maxRefLen)})
 			return
 		}
-		ref, err := ParseRef(text)
+		ref, err := ParseImageRef(text)
 		if err != nil {
-			invalid = append(invalid, &RefError{Source: src, Text: text, Err: err})
+			invalid = append(invalid, &ImageRefError{Source: src, Text: text, Err: err})
 			return
 		}
 		ref.Source = src
@@ -123,10 +123,10 @@ func ParseRefs(r io.Reader, name string) (refs []ImageRef, invalid []*RefError, 
 	}
 }
 
-// ParseRef reads one image reference (Source left empty). The
+// ParseImageRef reads one image reference (Source left empty). The
 // "docker-pullable://" and "docker://" prefixes of a pod's imageID (as
 // the docker runtime reported it) are dropped.
-func ParseRef(text string) (ImageRef, error) {
+func ParseImageRef(text string) (ImageRef, error) {
 	name := strings.TrimPrefix(strings.TrimPrefix(text, "docker-pullable://"), "docker://")
 	named, err := reference.ParseNormalizedNamed(name)
 	if err != nil {
@@ -156,19 +156,19 @@ func ParseRef(text string) (ImageRef, error) {
 	return ref, nil
 }
 
-// RefSet is a list of references in use, indexed by repository.
-type RefSet struct {
+// ImageRefSet is a list of references in use, indexed by repository.
+type ImageRefSet struct {
 	byRepo map[string][]ImageRef
 	refs   []ImageRef
 	other  []ImageRef
 }
 
-// NewRefSet indexes refs. With host set (--registry-host), a reference
+// NewImageRefSet indexes refs. With host set (--registry-host), a reference
 // naming another host is set aside (OtherHosts) and keeps nothing; a
 // reference without a host names docker.io. Hosts compare without regard
 // to case, ports included ("registry:5000" is not "registry").
-func NewRefSet(refs []ImageRef, host string) *RefSet {
-	s := &RefSet{byRepo: make(map[string][]ImageRef)}
+func NewImageRefSet(refs []ImageRef, host string) *ImageRefSet {
+	s := &ImageRefSet{byRepo: make(map[string][]ImageRef)}
 	host = normalizeHost(host)
 	for _, r := range refs {
 		if host != "" && normalizeHost(r.Host) != host {
@@ -193,11 +193,11 @@ func normalizeHost(h string) string {
 }
 
 // OtherHosts lists the references set aside for naming another host.
-func (s *RefSet) OtherHosts() []ImageRef { return s.other }
+func (s *ImageRefSet) OtherHosts() []ImageRef { return s.other }
 
 // Missing lists the references (of the host) none of whose repositories
 // the storage holds (exists says which it holds): they keep nothing.
-func (s *RefSet) Missing(exists func(repo string) bool) []ImageRef {
+func (s *ImageRefSet) Missing(exists func(repo string) bool) []ImageRef {
 	var out []ImageRef
 	for _, r := range s.refs {
 		found := false
@@ -216,7 +216,7 @@ func (s *RefSet) Missing(exists func(repo string) bool) []ImageRef {
 // manifest or a manifest its index reaches at any depth (children). A
 // reference with both a tag and a digest (a runtime pulls the digest)
 // keeps by either.
-func (s *RefSet) Keeps(repo, tag string, digest storage.Digest, children []storage.Digest) (ImageRef, bool) {
+func (s *ImageRefSet) Keeps(repo, tag string, digest storage.Digest, children []storage.Digest) (ImageRef, bool) {
 	for _, r := range s.byRepo[repo] {
 		if r.Tag != "" && r.Tag == tag {
 			return r, true

@@ -9,7 +9,7 @@ import (
 	"github.com/regprune/regprune/storage"
 )
 
-const hexA = "8b4871d4dce08b30a7c9948bdcbb9a48afe1bb22597a42d5ef21c76210abdb5b"
+const imageRefHex = "8b4871d4dce08b30a7c9948bdcbb9a48afe1bb22597a42d5ef21c76210abdb5b"
 
 func refString(r ImageRef) string {
 	s := fmt.Sprintf("%s | %s | %s", r.Source, r.Host, strings.Join(r.Repositories(), ","))
@@ -24,15 +24,15 @@ func refString(r ImageRef) string {
 
 // A list as kubectl prints it (all on one line), then one a line with
 // comments; hosts, Docker Hub names, digests, and what no runtime pulls.
-func TestParseRefs(t *testing.T) {
-	in := "registry.example.com:5000/team/app:v1 nginx registry.example.com:5000/team/app@sha256:" + hexA + " bitnami/redis:7.2\n" +
+func TestParseImageRefs(t *testing.T) {
+	in := "registry.example.com:5000/team/app:v1 nginx registry.example.com:5000/team/app@sha256:" + imageRefHex + " bitnami/redis:7.2\n" +
 		"# images of the batch jobs\n" +
 		"localhost/tools:1 # a comment after a reference\n" +
-		"\tdocker.io/nginx:1.25@sha256:" + hexA + "\r\n" +
+		"\tdocker.io/nginx:1.25@sha256:" + imageRefHex + "\r\n" +
 		"[::1]:5000/app REGISTRY.local/App:v1 Registry.local/app:v1\n" +
-		"docker-pullable://registry.example.com:5000/team/app@sha256:" + hexA + "\n" +
-		"team/app@sha512:" + strings.Repeat("ab", 64) + " " + hexA + " app:-x " + strings.Repeat("a", 2000) + "\n"
-	refs, invalid, err := ParseRefs(strings.NewReader(in), "pods.txt")
+		"docker-pullable://registry.example.com:5000/team/app@sha256:" + imageRefHex + "\n" +
+		"team/app@sha512:" + strings.Repeat("ab", 64) + " " + imageRefHex + " app:-x " + strings.Repeat("a", 2000) + "\n"
+	refs, invalid, err := ParseImageRefs(strings.NewReader(in), "pods.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,25 +65,25 @@ func TestParseRefs(t *testing.T) {
 	if refs[0].Reason() != "in use: pods.txt line 1" {
 		t.Errorf("reason %q", refs[0].Reason())
 	}
-	if _, _, err := ParseRefs(strings.NewReader("a"), "-"); err != nil {
+	if _, _, err := ParseImageRefs(strings.NewReader("a"), "-"); err != nil {
 		t.Fatal(err)
 	}
-	if refs, _, _ := ParseRefs(strings.NewReader("a"), "-"); refs[0].Source != "stdin line 1" {
+	if refs, _, _ := ParseImageRefs(strings.NewReader("a"), "-"); refs[0].Source != "stdin line 1" {
 		t.Errorf("source %q, want stdin line 1", refs[0].Source)
 	}
 }
 
-func digestOf(s string) storage.Digest { return storage.Digest(sha256.Sum256([]byte(s))) }
+func imageRefDigest(s string) storage.Digest { return storage.Digest(sha256.Sum256([]byte(s))) }
 
-func TestRefSet(t *testing.T) {
-	image, index, child := digestOf("image"), digestOf("index"), digestOf("child")
+func TestImageRefSet(t *testing.T) {
+	image, index, child := imageRefDigest("image"), imageRefDigest("index"), imageRefDigest("child")
 	list := "registry.example.com/team/app:v1\n" +
 		"registry.example.com/team/app@" + child.String() + "\n" +
 		"other.example.com/team/app:v2\n" +
 		"nginx:1.25\n" +
 		"registry.example.com/gone:v1\n" +
 		"REGISTRY.example.com/team/app@" + image.String() + "\n"
-	refs, invalid, err := ParseRefs(strings.NewReader(list), "pods.txt")
+	refs, invalid, err := ParseImageRefs(strings.NewReader(list), "pods.txt")
 	if err != nil || len(invalid) != 0 {
 		t.Fatal(err, invalid)
 	}
@@ -103,11 +103,11 @@ func TestRefSet(t *testing.T) {
 			v1: "pods.txt line 1", v2: "-", multi: "pods.txt line 2", byImage: "pods.txt line 6", nginxT: "-",
 		},
 	} {
-		s := NewRefSet(refs, tc.host)
-		if got := sources(s.OtherHosts()); got != tc.other {
+		s := NewImageRefSet(refs, tc.host)
+		if got := refSources(s.OtherHosts()); got != tc.other {
 			t.Errorf("host %q: other hosts %q, want %q", tc.host, got, tc.other)
 		}
-		if got := sources(s.Missing(exists)); got != tc.missing {
+		if got := refSources(s.Missing(exists)); got != tc.missing {
 			t.Errorf("host %q: missing %q, want %q", tc.host, got, tc.missing)
 		}
 		keeps := func(repo, tag string, d storage.Digest, children ...storage.Digest) string {
@@ -118,12 +118,12 @@ func TestRefSet(t *testing.T) {
 			return r.Source
 		}
 		for _, c := range []struct{ name, got, want string }{
-			{"v1", keeps("team/app", "v1", digestOf("x")), tc.v1},
-			{"v2", keeps("team/app", "v2", digestOf("y")), tc.v2},
+			{"v1", keeps("team/app", "v1", imageRefDigest("x")), tc.v1},
+			{"v2", keeps("team/app", "v2", imageRefDigest("y")), tc.v2},
 			{"an index holding the child", keeps("team/app", "multi", index, image, child), tc.multi},
 			{"a tag on the image", keeps("team/app", "also", image), tc.byImage},
-			{"nginx:1.25 in the short name's repository", keeps("nginx", "1.25", digestOf("z")), tc.nginxT},
-			{"an unused tag", keeps("team/app", "v3", digestOf("w")), "-"},
+			{"nginx:1.25 in the short name's repository", keeps("nginx", "1.25", imageRefDigest("z")), tc.nginxT},
+			{"an unused tag", keeps("team/app", "v3", imageRefDigest("w")), "-"},
 			{"v1 of another repository", keeps("other", "v1", image), "-"},
 		} {
 			if c.got != c.want {
@@ -133,7 +133,7 @@ func TestRefSet(t *testing.T) {
 	}
 }
 
-func sources(refs []ImageRef) string {
+func refSources(refs []ImageRef) string {
 	var s []string
 	for _, r := range refs {
 		s = append(s, r.Source)
@@ -141,14 +141,14 @@ func sources(refs []ImageRef) string {
 	return strings.Join(s, ", ")
 }
 
-// FuzzParseRefs: every reference read has a place, names a repository
+// FuzzParseImageRefs: every reference read has a place, names a repository
 // distribution accepts, a valid tag or a digest, and reads back the same
 // from its text; every word is a reference or an invalid one.
-func FuzzParseRefs(f *testing.F) {
-	f.Add("registry.example.com:5000/team/app:v1 nginx\n# c\nlocalhost/x@sha256:" + hexA + " Bad/Name\n")
-	f.Add("docker-pullable://a/b@sha256:" + hexA + "\t[::1]:5000/app:v1\r\n")
+func FuzzParseImageRefs(f *testing.F) {
+	f.Add("registry.example.com:5000/team/app:v1 nginx\n# c\nlocalhost/x@sha256:" + imageRefHex + " Bad/Name\n")
+	f.Add("docker-pullable://a/b@sha256:" + imageRefHex + "\t[::1]:5000/app:v1\r\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		refs, invalid, err := ParseRefs(strings.NewReader(in), "f")
+		refs, invalid, err := ParseImageRefs(strings.NewReader(in), "f")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func FuzzParseRefs(f *testing.F) {
 			case r.Tag == "" && r.Digest.IsZero():
 				t.Fatalf("%q: neither tag nor digest", r.Text)
 			}
-			again, err := ParseRef(r.Text)
+			again, err := ParseImageRef(r.Text)
 			again.Source = r.Source
 			if err != nil || refString(again) != refString(r) {
 				t.Fatalf("%q reads back as %v %v", r.Text, again, err)
