@@ -57,20 +57,26 @@ func Open(ctx context.Context, loc Location) (*Storage, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := factory.Create(typ, params)
-	if err != nil {
-		return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
-	}
 	s := &Storage{Type: typ, Location: loc}
-	if typ == "s3" || typ == "s3aws" {
-		d = prefixSafeDelete{d}
-		if s.objects, err = newObjects(params); err != nil {
+	var d driver.StorageDriver
+	if typ == "filesystem" {
+		if s.LocalRoot = fsRoot(params); s.LocalRoot == "" {
+			return nil, fmt.Errorf("%w: the filesystem driver's rootdirectory is empty", ErrConfig)
+		}
+		if s.local, err = newLocal(s.LocalRoot); err != nil { // see local.go
+			return nil, fmt.Errorf("%w: %s: %w", ErrNotRegistry, s.Describe(), err)
+		}
+		d = s.local
+	} else {
+		if d, err = factory.Create(typ, params); err != nil {
 			return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
 		}
 	}
-	if typ == "filesystem" {
-		s.LocalRoot = fsRoot(params)
-		d = untraced(d, s.LocalRoot) // see untraced.go
+	if typ == "s3" || typ == "s3aws" {
+		if s.objects, err = newObjects(params); err != nil {
+			return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
+		}
+		d = &s3Driver{StorageDriver: d, objects: s.objects} // see s3driver.go
 	}
 	d = wrapDriverForTest(ctx, d)
 	s.Driver = d
