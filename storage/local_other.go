@@ -3,7 +3,9 @@
 package storage
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"github.com/docker/distribution/registry/storage/driver"
 )
@@ -21,3 +23,7 @@ type local struct {
 type rootDir struct{}
 
 func newLocal(string) (*local, error) { return nil, errNotLinux }
+
+func (s *Storage) lockFile(context.Context, time.Duration) (*Lock, error) { return nil, errNotLinux }
+
+func (l *Lock) unlockFile() error { return nil }
