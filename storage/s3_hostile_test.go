@@ -100,6 +100,9 @@ func testS3SiblingPrefixes(t *testing.T, srv *minio.Server) {
 	if err := st.DeleteLeaves(ctx, len(leaves), 2, func(i int) Leaf { return leaves[i] }, func(int) {}); err != nil {
 		t.Error(err)
 	}
+	if err := st.WriteState(ctx, "journal/1", []byte("j")); err != nil {
+		t.Error(err)
+	}
 	if err := st.Delete(ctx, UploadPath("app", hUpload)); err != nil {
 		t.Error(err)
 	}
