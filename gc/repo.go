@@ -20,7 +20,11 @@ type repoState struct {
 	tags    []storage.Tag
 	revs    digestSet // _manifests/revisions, from directory names
 	links   []storage.Digest
-	uploads []string
+	uploads []string // upload sessions (named like one, directly in a real _uploads)
+	// otherUploads counts what _uploads holds besides sessions, or 1 when
+	// it cannot be listed as a directory: left alone, it keeps the
+	// repository.
+	otherUploads int
 
 	live    digestSet                // manifests live in this repository
 	blobs   digestSet                // configs, layers and other blobs of live manifests
@@ -51,8 +55,7 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 		if r.links, err = pl.st.ListDigests(ctx, storage.LayerLinksPath(repo)); err != nil {
 			return err
 		}
-		r.uploads, err = pl.st.ListNames(ctx, storage.UploadsPath(repo))
-		return err
+		return pl.readUploads(ctx, r)
 	})
 	if err != nil {
 		return nil, err
@@ -166,7 +169,7 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	p.History = append(p.History, history...)
 	p.KeptRecent += r.keptLinks + r.keptUploads
 	if len(r.tags) == len(r.pending) && len(r.revs) == len(r.removedRevs) &&
-		len(r.links) == len(links) && len(r.uploads) == len(uploads) {
+		len(r.links) == len(links) && len(r.uploads) == len(uploads) && r.otherUploads == 0 {
 		p.Repositories = append(p.Repositories, r.name)
 	}
 }

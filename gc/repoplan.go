@@ -2,6 +2,7 @@ package gc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -75,33 +76,60 @@ func (pl *planner) planUploads(ctx context.Context, r *repoState) ([]UploadRemov
 	return res, nil
 }
 
+// readUploads lists the repository's upload sessions (storage.Uploads):
+// directories named like the registry's upload ids, directly in a real
+// _uploads. Anything else there, or an _uploads that is a symbolic link,
+// is left alone, with a warning, and keeps the repository.
+func (pl *planner) readUploads(ctx context.Context, r *repoState) error {
+	ids, stray, err := pl.st.Uploads(ctx, r.name)
+	if ae, ok := storage.IsAnomaly(err); ok {
+		pl.warnf("repository %s: %v; its upload sessions are left alone", r.name, ae)
+		r.otherUploads = 1
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.uploads, r.otherUploads = ids, len(stray)
+	if len(stray) > 0 {
+		pl.warnf("repository %s: %d entries of %s are not upload sessions (%s: %s); left alone",
+			r.name, len(stray), storage.UploadsDir, storage.Base(stray[0].Path), stray[0].Reason)
+	}
+	return nil
+}
+
 // uploadTimes reads when an upload session started (its startedat file,
-// else the session directory's modification time) and when its data was
-// last written. Both are zero when the session vanished meanwhile.
+// which the registry writes first: a session without a readable one is
+// never removed, as the registry's own upload purging keeps it) and when
+// its data was last written. Both are zero when the session vanished
+// meanwhile or has no startedat.
 func (pl *planner) uploadTimes(ctx context.Context, repo, id string) (started, modified time.Time, err error) {
 	var b []byte
 	err = pl.io(ctx, func() (err error) {
-		b, err = pl.st.Driver.GetContent(ctx, storage.UploadStartedAtPath(repo, id))
+		b, err = pl.st.ReadFile(ctx, storage.UploadStartedAtPath(repo, id), storage.StartedAtLimit)
 		return err
 	})
-	if err == nil {
-		if t, perr := scan.ParseStartedAt(b); perr == nil {
-			started = t
+	if errors.Is(err, storage.ErrNotFound) {
+		if dir, serr := pl.statFirst(ctx, storage.UploadPath(repo, id)); serr != nil || dir == nil {
+			return time.Time{}, time.Time{}, serr // gone meanwhile, or unreadable
 		}
+	}
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrTooLarge) || errors.Is(err, storage.ErrAnomaly) {
+			pl.warnf("repository %s: upload session %s has no readable %s (%v); kept", repo, id, storage.StartedAt, err)
+			return time.Time{}, time.Time{}, nil
+		}
+		return time.Time{}, time.Time{}, err
+	}
+	if started, err = scan.ParseStartedAt(b); err != nil {
+		pl.warnf("repository %s: upload session %s: %v; kept", repo, id, err)
+		return time.Time{}, time.Time{}, nil
 	}
 	fi, err := pl.statFirst(ctx, storage.UploadPath(repo, id)+"/"+storage.DataFile, storage.UploadPath(repo, id))
 	if err != nil || fi == nil {
 		return time.Time{}, time.Time{}, err
 	}
-	modified = fi.ModTime()
-	if started.IsZero() {
-		dir, err := pl.statFirst(ctx, storage.UploadPath(repo, id))
-		if err != nil || dir == nil {
-			return time.Time{}, time.Time{}, err
-		}
-		started = dir.ModTime()
-	}
-	return started, modified, nil
+	return started, fi.ModTime(), nil
 }
 
 // planHistory returns the tag index/ entries that name a removed revision.

@@ -34,4 +34,22 @@ var (
 	ErrBadDuration = errors.New("bad duration")
 	// ErrBadPolicy: a retention policy (file or flags) that cannot be used.
 	ErrBadPolicy = errors.New("bad retention policy")
+
+	// ErrAnomaly: an entry the registry never writes, where regprune
+	// refuses to go: a symbolic link or special file below the root, an
+	// object key with an empty, "." or ".." component or bytes outside
+	// the driver's path alphabet. Every such error is an *AnomalyError
+	// naming the entry, and also wraps one of the three below.
+	ErrAnomaly = errors.New("anomaly")
+	// ErrSymlink: a symbolic link below the root; never followed.
+	ErrSymlink = errors.New("symbolic link")
+	// ErrSpecialFile: a named pipe, socket or device below the root;
+	// never opened for reading.
+	ErrSpecialFile = errors.New("special file")
+	// ErrOddName: a name no driver path can hold (S3 keys with "//",
+	// "..", odd bytes); reported, never followed.
+	ErrOddName = errors.New("odd name")
+	// ErrTooLarge: a file larger than the bound its reader sets (a link,
+	// a manifest); it was not read.
+	ErrTooLarge = errors.New("too large")
 )

@@ -13,6 +13,8 @@ import (
 //
 //	/docker/registry/v2/
 //	  .regprune.lock                                  LockPath (regprune's own)
+//	  .regprune/                                      StatePath (regprune's own state)
+//	    <name...>                                     StateFilePath
 //	  blobs/                                          BlobsRoot
 //	    sha256/                                       BlobAlgorithmPath
 //	      <hex[0:2]>/                                 BlobPrefixPath
@@ -45,6 +47,9 @@ const (
 	V2Path = "/docker/registry/v2"
 	// LockName is the file name of regprune's lock, inside V2Path.
 	LockName = ".regprune.lock"
+	// StateDir is the directory of regprune's own state (journal, pull
+	// history, caches), inside V2Path.
+	StateDir = ".regprune"
 
 	// Directory names with a meaning in the layout.
 	LayersDir    = "_layers"
@@ -85,6 +90,13 @@ func hexOf(d Digest) [hexLen]byte {
 
 // LockPath is the driver path of regprune's lock file.
 func LockPath() string { return V2Path + "/" + LockName }
+
+// StatePath is the directory of regprune's own state.
+func StatePath() string { return V2Path + "/" + StateDir }
+
+// StateFilePath is the driver path of state file (or directory) name, a
+// "/"-separated path below StatePath (see ValidStateName).
+func StateFilePath(name string) string { return V2Path + "/" + StateDir + "/" + name }
 
 // BlobsRoot holds the blob store, one directory per algorithm.
 func BlobsRoot() string { return blobsRoot }

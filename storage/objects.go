@@ -127,10 +127,11 @@ func (o *objects) path(k string) string { return "/" + strings.TrimPrefix(k, o.p
 // listTree calls f with the driver path, size and modification time of
 // every object beneath directory dir, in key order.
 func (o *objects) listTree(ctx context.Context, dir string, f func(p string, size int64, mod time.Time)) error {
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(o.key(dir) + "/"), MaxKeys: aws.Int64(1000)}
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(o.key(dir) + "/"), MaxKeys: aws.Int64(1000),
+		EncodingType: aws.String(s3.EncodingTypeUrl)}
 	err := o.client.ListObjectsV2PagesWithContext(ctx, in, func(page *s3.ListObjectsV2Output, _ bool) bool {
 		for _, obj := range page.Contents {
-			f(o.path(aws.StringValue(obj.Key)), aws.Int64Value(obj.Size), aws.TimeValue(obj.LastModified))
+			f(o.path(listedKey(obj.Key)), aws.Int64Value(obj.Size), aws.TimeValue(obj.LastModified))
 		}
 		return true
 	})
@@ -202,7 +203,7 @@ func (o *objects) statLeaves(ctx context.Context, n, jobs int, leaf func(int) Le
 		root := g.roots[r]
 		return o.listTree(ctx, root, func(p string, size int64, mod time.Time) {
 			dir, ok := g.owner(root, p)
-			if !ok {
+			if !ok || !safeDriverPath(p) { // an odd key is no part of a leaf
 				return
 			}
 			for _, i := range g.byDir[dir] {
@@ -227,7 +228,7 @@ func (o *objects) deleteLeaves(ctx context.Context, n, jobs int, leaf func(int) 
 	err := Each(ctx, len(g.roots), jobs, func(ctx context.Context, r int) error {
 		root := g.roots[r]
 		return o.listTree(ctx, root, func(p string, _ int64, _ time.Time) {
-			if dir, ok := g.owner(root, p); ok {
+			if dir, ok := g.owner(root, p); ok && safeDriverPath(p) { // an odd key is left alone
 				found[r] = append(found[r], object{p, dir})
 			}
 		})

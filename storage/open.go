@@ -33,22 +33,47 @@ type Location struct {
 
 // Locate applies the search order: --root, --config, $RootEnv, the default
 // config file when it exists, the default root. getenv and exists are
-// injected so the order is testable without touching the machine.
+// injected so the order is testable without touching the machine. An
+// empty value counts as not given: LocateFlags tells them apart.
 func Locate(root, config string, getenv func(string) string, exists func(string) bool) (Location, error) {
+	lookup := func(k string) (string, bool) { v := getenv(k); return v, v != "" }
+	return LocateFlags(Flag{root, root != ""}, Flag{config, config != ""}, lookup, exists)
+}
+
+// Flag is a path option as the command line gave it: Set when it was
+// given (on the command line or by its environment variable), even empty.
+type Flag struct {
+	Value string
+	Set   bool
+}
+
+// LocateFlags is Locate for options that say whether they were given: an
+// empty value given explicitly (--root "$UNSET", or $RootEnv set but
+// empty) is ErrUsage naming it, never a reason to look elsewhere.
+// lookupenv is os.LookupEnv or a stand-in.
+func LocateFlags(root, config Flag, lookupenv func(string) (string, bool), exists func(string) bool) (Location, error) {
 	switch {
-	case root != "" && config != "":
+	case root.Set && root.Value == "":
+		return Location{}, fmt.Errorf("%w: --root is empty (an unset variable?): give the registry's root directory", ErrUsage)
+	case config.Set && config.Value == "":
+		return Location{}, fmt.Errorf("%w: --config is empty (an unset variable?): give the registry's config.yml", ErrUsage)
+	case root.Set && config.Set:
 		return Location{}, fmt.Errorf("%w: give --root or --config, not both", ErrUsage)
-	case root != "":
-		return Location{Root: root, How: "--root"}, nil
-	case config != "":
-		return Location{Config: config, How: "--config"}, nil
-	case getenv(RootEnv) != "":
-		return Location{Root: getenv(RootEnv), How: "$" + RootEnv}, nil
-	case exists(DefaultConfigPath):
-		return Location{Config: DefaultConfigPath, How: "default config " + DefaultConfigPath}, nil
-	default:
-		return Location{Root: DefaultRoot, How: "default root " + DefaultRoot}, nil
+	case root.Set:
+		return Location{Root: root.Value, How: "--root"}, nil
+	case config.Set:
+		return Location{Config: config.Value, How: "--config"}, nil
 	}
+	if v, ok := lookupenv(RootEnv); ok {
+		if v == "" {
+			return Location{}, fmt.Errorf("%w: $%s is set but empty: unset it or give the registry's root directory", ErrUsage, RootEnv)
+		}
+		return Location{Root: v, How: "$" + RootEnv}, nil
+	}
+	if exists(DefaultConfigPath) {
+		return Location{Config: DefaultConfigPath, How: "default config " + DefaultConfigPath}, nil
+	}
+	return Location{Root: DefaultRoot, How: "default root " + DefaultRoot}, nil
 }
 
 // Open opens the storage at loc through distribution's driver factory and
@@ -59,20 +84,26 @@ func Open(ctx context.Context, loc Location, opts ...OpenOption) (*Storage, erro
 	if err != nil {
 		return nil, err
 	}
-	d, err := factory.Create(typ, params)
-	if err != nil {
-		return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
-	}
 	s := &Storage{Type: typ, Location: loc}
-	if typ == "s3" || typ == "s3aws" {
-		d = prefixSafeDelete{d}
-		if s.objects, err = newObjects(params); err != nil {
+	var d driver.StorageDriver
+	if typ == "filesystem" {
+		if s.LocalRoot = fsRoot(params); s.LocalRoot == "" {
+			return nil, fmt.Errorf("%w: the filesystem driver's rootdirectory is empty", ErrConfig)
+		}
+		if s.local, err = newLocal(s.LocalRoot); err != nil { // see local.go
+			return nil, fmt.Errorf("%w: %s: %w", ErrNotRegistry, s.Describe(), err)
+		}
+		d = s.local
+	} else {
+		if d, err = factory.Create(typ, params); err != nil {
 			return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
 		}
 	}
-	if typ == "filesystem" {
-		s.LocalRoot = fsRoot(params)
-		d = untraced(d, s.LocalRoot) // see untraced.go
+	if typ == "s3" || typ == "s3aws" {
+		if s.objects, err = newObjects(params); err != nil {
+			return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
+		}
+		d = &s3Driver{StorageDriver: d, objects: s.objects} // see s3driver.go
 	}
 	d = wrapOpened(d, opts)
 	s.Driver = d

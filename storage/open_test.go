@@ -183,3 +183,37 @@ func TestOpenBadConfig(t *testing.T) {
 		t.Errorf("missing config: %v, want ErrConfig", err)
 	}
 }
+
+// An empty --root or --config given explicitly (an unset shell variable)
+// is a usage error naming it, never a reason to look elsewhere; so is
+// $REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY set but empty.
+func TestLocateFlagsEmptyGiven(t *testing.T) {
+	t.Parallel()
+	none := func(string) (string, bool) { return "", false }
+	emptyEnv := func(k string) (string, bool) { return "", k == RootEnv }
+	exists := func(string) bool { return true }
+	cases := []struct {
+		root, config Flag
+		env          func(string) (string, bool)
+		want         string // in the error
+	}{
+		{Flag{"", true}, Flag{}, none, "--root is empty"},
+		{Flag{}, Flag{"", true}, none, "--config is empty"},
+		{Flag{"", true}, Flag{"/c.yml", true}, none, "--root is empty"},
+		{Flag{}, Flag{}, emptyEnv, "$" + RootEnv + " is set but empty"},
+	}
+	for _, c := range cases {
+		loc, err := LocateFlags(c.root, c.config, c.env, exists)
+		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("LocateFlags(%+v, %+v) = %+v, %v; want ErrUsage: %s", c.root, c.config, loc, err, c.want)
+		}
+	}
+	loc, err := LocateFlags(Flag{}, Flag{}, none, func(string) bool { return false })
+	if err != nil || loc.Root != DefaultRoot {
+		t.Errorf("nothing given: %+v, %v; want the default root", loc, err)
+	}
+	loc, err = LocateFlags(Flag{"/r", true}, Flag{}, emptyEnv, exists)
+	if err != nil || loc.Root != "/r" {
+		t.Errorf("--root with an empty environment variable: %+v, %v", loc, err)
+	}
+}

@@ -12,53 +12,147 @@ import (
 // DefaultJobs bounds parallel I/O when the caller does not say.
 const DefaultJobs = 16
 
-// Repositories lists every repository name, sorted. A directory is a
-// repository when it has a _manifests child; names nest, so the walk goes
-// on below repositories too, never into components starting with "_".
-// Directories are listed in parallel, at most jobs at a time.
+// Catalog is what the repositories directory holds: the repositories,
+// and the stray entries the registry never writes there.
+type Catalog struct {
+	Repositories []string // sorted
+	Stray        []Stray  // sorted by path
+}
+
+// Stray is an entry under the repositories directory that is neither a
+// repository nor a directory leading to one: a file, a symbolic link, a
+// special file, a hidden or reserved name, a name outside the repository
+// grammar, an empty directory. The walk never goes into one.
+type Stray struct {
+	Path   string // driver path (its last component may hold any byte)
+	Kind   Kind
+	Reason string // why it is stray, for humans
+	// Data: a directory holding registry data (_manifests or _layers)
+	// under a name the registry cannot serve.
+	Data bool
+}
+
+// Reasons a Stray gives.
+const (
+	StrayKind     = "not a directory"
+	StrayHidden   = "hidden name"
+	StrayReserved = "name reserved by the registry"
+	StrayName     = "name outside the repository grammar"
+	StrayEmpty    = "empty directory"
+)
+
+// Repositories lists every repository name, sorted (Catalog without the
+// stray entries).
 func (s *Storage) Repositories(ctx context.Context, jobs int) ([]string, error) {
+	c, err := s.Catalog(ctx, jobs)
+	if err != nil {
+		return nil, err
+	}
+	return c.Repositories, nil
+}
+
+// Catalog walks the repositories directory. A directory is a repository
+// when it has a _manifests entry; names nest, so the walk goes on below
+// repositories too, into directories only (it never follows a symbolic
+// link, so it cannot loop), never into components starting with "_" or
+// ".", nor into names no repository can have. What it does not go into
+// is reported as stray, not an error. Directories are listed in parallel,
+// at most jobs at a time.
+func (s *Storage) Catalog(ctx context.Context, jobs int) (*Catalog, error) {
 	if jobs < 1 {
 		jobs = DefaultJobs
 	}
-	var (
-		mu    sync.Mutex
-		repos []string
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	sem := make(chan struct{}, jobs)
-	var visit func(rel string)
-	visit = func(rel string) {
-		g.Go(func() error {
-			sem <- struct{}{}
-			names, err := s.ListNames(gctx, joinRepo(rel))
-			<-sem
-			if err != nil {
-				return err
-			}
-			for _, n := range names {
-				if n == ManifestsDir && rel != "" {
-					mu.Lock()
-					repos = append(repos, rel)
-					mu.Unlock()
-				}
-				if strings.HasPrefix(n, "_") || strings.HasPrefix(n, ".") {
-					continue
-				}
-				child := n
-				if rel != "" {
-					child = rel + "/" + n
-				}
-				visit(child)
-			}
-			return nil
-		})
-	}
-	visit("")
-	if err := g.Wait(); err != nil {
+	w := &catalogWalk{st: s, c: &Catalog{}, sem: make(chan struct{}, jobs)}
+	w.g, ctx = errgroup.WithContext(ctx)
+	w.visit(ctx, "")
+	if err := w.g.Wait(); err != nil {
 		return nil, err
 	}
-	sort.Strings(repos)
-	return repos, nil
+	sort.Strings(w.c.Repositories)
+	sort.Slice(w.c.Stray, func(i, j int) bool { return w.c.Stray[i].Path < w.c.Stray[j].Path })
+	return w.c, nil
+}
+
+type catalogWalk struct {
+	st  *Storage
+	g   *errgroup.Group
+	sem chan struct{}
+	mu  sync.Mutex
+	c   *Catalog
+}
+
+// visit lists directory rel ("" for the repositories directory itself).
+func (w *catalogWalk) visit(ctx context.Context, rel string) {
+	w.g.Go(func() error {
+		w.sem <- struct{}{}
+		es, err := w.st.ListEntries(ctx, joinRepo(rel))
+		<-w.sem
+		if err != nil {
+			return err
+		}
+		w.sort(ctx, rel, es)
+		return nil
+	})
+}
+
+// sort records what directory rel holds and visits its subdirectories.
+func (w *catalogWalk) sort(ctx context.Context, rel string, es []Entry) {
+	isRepo, data := false, false
+	for _, e := range es {
+		isRepo = isRepo || e.Name == ManifestsDir
+		data = data || e.Name == ManifestsDir || e.Name == LayersDir
+	}
+	if rel != "" && len(es) == 0 {
+		w.stray(Stray{Path: joinRepo(rel), Kind: KindDir, Reason: StrayEmpty})
+		return
+	}
+	if isRepo && rel != "" {
+		if err := ValidRepository(rel); err != nil {
+			w.stray(Stray{Path: joinRepo(rel), Kind: KindDir, Reason: StrayName, Data: data})
+			return
+		}
+		w.mu.Lock()
+		w.c.Repositories = append(w.c.Repositories, rel)
+		w.mu.Unlock()
+	}
+	for _, e := range es {
+		p := joinRepo(rel) + "/" + e.Name
+		switch {
+		case strings.HasPrefix(e.Name, "_"):
+			if rel == "" || !registryDir(e.Name) {
+				w.stray(Stray{Path: p, Kind: e.Kind, Reason: StrayReserved})
+			} else if e.Kind != KindDir {
+				w.stray(Stray{Path: p, Kind: e.Kind, Reason: StrayKind})
+			}
+		case strings.HasPrefix(e.Name, "."):
+			w.stray(Stray{Path: p, Kind: e.Kind, Reason: StrayHidden})
+		case e.Kind != KindDir:
+			w.stray(Stray{Path: p, Kind: e.Kind, Reason: StrayKind})
+		case !ValidComponent(e.Name) || len(rel)+1+len(e.Name) > maxRepoName:
+			w.stray(Stray{Path: p, Kind: e.Kind, Reason: StrayName})
+		default:
+			child := e.Name
+			if rel != "" {
+				child = rel + "/" + e.Name
+			}
+			w.visit(ctx, child)
+		}
+	}
+}
+
+// maxRepoName is the longest repository name distribution accepts.
+const maxRepoName = 255
+
+// registryDir reports whether name is one of the directories the registry
+// writes in a repository.
+func registryDir(name string) bool {
+	return name == ManifestsDir || name == LayersDir || name == UploadsDir
+}
+
+func (w *catalogWalk) stray(s Stray) {
+	w.mu.Lock()
+	w.c.Stray = append(w.c.Stray, s)
+	w.mu.Unlock()
 }
 
 func joinRepo(rel string) string {

@@ -24,6 +24,10 @@ func TestS3(t *testing.T) {
 		"LockObjectStaleAndForce":   testS3LockStaleForce,
 		"LockObjectRefreshed":       testS3LockRefresh,
 		"BulkLeaves":                testS3Leaves,
+		"SiblingPrefixes":           testS3SiblingPrefixes,
+		"OddKeys":                   testS3OddKeys,
+		"BoundedReads":              testS3BoundedReads,
+		"OpenExact":                 testS3OpenExact,
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -22,6 +22,9 @@ type Storage struct {
 	// objects, on S3, lists and deletes leaves in bulk (see objects.go);
 	// nil elsewhere.
 	objects *objects
+	// local is the filesystem driver, confined below the root (see
+	// local.go); nil for other drivers.
+	local *local
 }
 
 // Describe names the storage for humans: driver, root and how it was found.
@@ -31,34 +34,6 @@ func (s *Storage) Describe() string {
 		where = s.Location.Config
 	}
 	return fmt.Sprintf("%s storage %s (from %s)", s.Type, where, s.Location.How)
-}
-
-// ReadLink reads a link file strictly: exactly "sha256:<64 hex>".
-// A missing link is ErrNotFound; any other content is ErrBadLink.
-func (s *Storage) ReadLink(ctx context.Context, p string) (Digest, error) {
-	b, err := s.Driver.GetContent(ctx, p)
-	if err != nil {
-		return Digest{}, wrapDriver(p, err)
-	}
-	return ParseLink(p, b)
-}
-
-// ParseLink parses the content of the link file at p.
-func ParseLink(p string, b []byte) (Digest, error) {
-	d, err := ParseDigest(string(b))
-	if err != nil {
-		return Digest{}, fmt.Errorf("%w: %s: %w", ErrBadLink, p, err)
-	}
-	return d, nil
-}
-
-// ReadBlob reads a whole blob (manifests; never layers).
-func (s *Storage) ReadBlob(ctx context.Context, d Digest) ([]byte, error) {
-	b, err := s.Driver.GetContent(ctx, BlobDataPath(d))
-	if err != nil {
-		return nil, wrapDriver(BlobDataPath(d), err)
-	}
-	return b, nil
 }
 
 // Stat returns size and modification time of p; missing is ErrNotFound.

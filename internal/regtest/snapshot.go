@@ -15,7 +15,7 @@ import (
 
 // Entry is one file, directory or symlink of a Tree.
 type Entry struct {
-	Kind string // "file", "dir" or "symlink"
+	Kind string // "file", "dir", "symlink" or "special" (pipe, socket, device)
 	Size int64  // bytes, for files
 	Hash string // sha256 of a file's bytes, a directory's sorted entry names, a symlink's target
 }
@@ -69,6 +69,9 @@ func entryOf(p string, d fs.DirEntry) (Entry, error) {
 		}
 		io.WriteString(h, target)
 		return Entry{Kind: "symlink", Hash: hex.EncodeToString(h.Sum(nil))}, nil
+	case d.Type()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice) != 0:
+		io.WriteString(h, d.Type().String()) // never opened: a named pipe would block
+		return Entry{Kind: "special", Hash: hex.EncodeToString(h.Sum(nil))}, nil
 	case d.IsDir():
 		names, err := os.ReadDir(p)
 		if err != nil {

@@ -62,12 +62,12 @@ func localPair(t *testing.T) (dist, loc driver.StorageDriver, distRoot, locRoot 
 		return d, root
 	}
 	dist, distRoot = mk()
-	inner, locRoot := mk()
-	loc = untraced(inner, locRoot)
-	if _, ok := loc.(*local); !ok {
-		t.Fatalf("untraced returned %T, want *local", loc)
+	_, locRoot = mk()
+	l, err := newLocal(locRoot)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return dist, loc, distRoot, locRoot
+	return dist, l, distRoot, locRoot
 }
 
 // outcome is what a call returned, for comparison across drivers.
