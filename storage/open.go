@@ -8,7 +8,7 @@ import (
 
 	"github.com/docker/distribution/registry/storage/driver"
 	"github.com/docker/distribution/registry/storage/driver/factory"
-	_ "github.com/docker/distribution/registry/storage/driver/filesystem" // registers "filesystem"
+	"github.com/docker/distribution/registry/storage/driver/filesystem"
 	_ "github.com/docker/distribution/registry/storage/driver/s3-aws"     // registers "s3" and "s3aws"
 )
 
@@ -87,6 +87,12 @@ func Open(ctx context.Context, loc Location, opts ...OpenOption) (*Storage, erro
 	s := &Storage{Type: typ, Location: loc}
 	var d driver.StorageDriver
 	if typ == "filesystem" {
+		// The registry refuses parameters its driver cannot read
+		// (maxthreads: many); so does regprune, though it uses its own
+		// driver. FromParameters only reads them.
+		if _, err := filesystem.FromParameters(params); err != nil {
+			return nil, fmt.Errorf("%w: storage driver %q: %w", ErrConfig, typ, err)
+		}
 		if s.LocalRoot = fsRoot(params); s.LocalRoot == "" {
 			return nil, fmt.Errorf("%w: the filesystem driver's rootdirectory is empty", ErrConfig)
 		}
