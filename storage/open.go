@@ -9,7 +9,7 @@ import (
 	"github.com/docker/distribution/registry/storage/driver"
 	"github.com/docker/distribution/registry/storage/driver/factory"
 	"github.com/docker/distribution/registry/storage/driver/filesystem"
-	_ "github.com/docker/distribution/registry/storage/driver/s3-aws"     // registers "s3" and "s3aws"
+	_ "github.com/docker/distribution/registry/storage/driver/s3-aws" // registers "s3" and "s3aws"
 )
 
 // Defaults used when neither --root nor --config is given, as in the stock
