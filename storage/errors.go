@@ -52,4 +52,12 @@ var (
 	// ErrTooLarge: a file larger than the bound its reader sets (a link,
 	// a manifest); it was not read.
 	ErrTooLarge = errors.New("too large")
+
+	// ErrBadJournal: a journal record that cannot be read or trusted
+	// (another version, a checksum that does not match, a field out of
+	// its grammar); none of it is used.
+	ErrBadJournal = errors.New("bad journal record")
+	// ErrNotJournaled: a tag removal asked of a Journal that has not
+	// recorded the tag: every removal of a tag is journaled first.
+	ErrNotJournaled = errors.New("not journaled")
 )
