@@ -39,6 +39,7 @@ type globals struct {
 	version, commit string               // for --version
 	openOptions     []storage.OpenOption // for storage.Open
 	stats           runStats
+	args            []string // the command line, for the journal
 }
 
 func newGlobals(stdout, stderr io.Writer, opts []Option) *globals {

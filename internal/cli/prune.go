@@ -35,7 +35,9 @@ func pruneCommand(g *globals) *cli.Command {
 			"and no --exclude-tag. Of those, --keep-last N keeps the N most recently pushed in each repository and\n" +
 			"--older-than DUR removes only those pushed more than DUR ago. Referrer tags (sha256-<hex>, .sig, .att,\n" +
 			".sbom) are never candidates: gc removes them with their subject. --policy FILE takes the rules from a\n" +
-			"YAML file instead. Then, unless --no-gc, gc --delete-untagged runs under the same lock with the gc flags.",
+			"YAML file instead. Then, unless --no-gc, gc --delete-untagged runs under the same lock with the gc flags.\n" +
+			"Every removed tag is recorded in the journal first (regprune restore puts it back); --keep-removed DUR\n" +
+			"(or the policy's keep_removed) keeps what tags removed within DUR reach, so that restore still can.",
 		Flags:  append(flags, sharedGCFlags()...),
 		Action: func(c *cli.Context) error { return runPrune(g, c) },
 	}
@@ -48,6 +50,7 @@ type pruneRequest struct {
 	gc        gcFlagValues
 	dryRun    bool
 	noGC      bool
+	journal   *storage.Journal // the run's journal (nil in a dry run)
 }
 
 func runPrune(g *globals, c *cli.Context) error {
@@ -69,6 +72,9 @@ func runPrune(g *globals, c *cli.Context) error {
 			return err
 		}
 		defer lk.Unlock()
+		if req.journal, err = e.beginJournal(req.gc.JournalRetention); err != nil {
+			return err
+		}
 	}
 	res, err := prunePlan(e, req, repos)
 	if err != nil {
@@ -110,8 +116,16 @@ func readPruneFlags(c *cli.Context) (pruneRequest, error) {
 		return req, err
 	}
 	if p := c.String("policy"); p != "" {
-		if req.rules, err = policyRules(c, p); err != nil {
+		pol, err := policyRules(c, p)
+		if err != nil {
 			return req, err
+		}
+		req.rules = pol.Rules
+		if pol.KeepRemovedSet && !req.gc.KeepRemovedSet {
+			req.gc.KeepRemoved = pol.KeepRemoved
+			if err := checkWindow(pol.KeepRemoved, req.gc.JournalRetention); err != nil {
+				return req, fmt.Errorf("%s: keep_removed: %w", p, err)
+			}
 		}
 		return req, nil
 	}
@@ -123,17 +137,18 @@ func readPruneFlags(c *cli.Context) (pruneRequest, error) {
 var ruleFlags = []string{"repo", "tag", "exclude-tag", "older-than", "keep-last", "all"}
 
 // policyRules loads the policy file; it cannot be mixed with rule flags.
-func policyRules(c *cli.Context, p string) ([]retention.Rule, error) {
+// Its keep_removed gives --keep-removed when the flag is not given.
+func policyRules(c *cli.Context, p string) (retention.Policy, error) {
 	for _, f := range ruleFlags {
 		if c.IsSet(f) {
-			return nil, usagef("--policy and --%s cannot be combined: the policy file says which repositories and tags", f)
+			return retention.Policy{}, usagef("--policy and --%s cannot be combined: the policy file says which repositories and tags", f)
 		}
 	}
-	rules, err := retention.LoadPolicy(p)
+	pol, err := retention.LoadPolicyFile(p)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", storage.ErrUsage, err)
+		return retention.Policy{}, fmt.Errorf("%w: %w", storage.ErrUsage, err)
 	}
-	return rules, nil
+	return pol, nil
 }
 
 // flagRules makes the one rule of --repo, --tag, --exclude-tag,
@@ -227,7 +242,7 @@ func pruneRemove(e *env, req pruneRequest, res *pruneResult) error {
 	for i, d := range res.removed {
 		chosen[d.Tag.Ref()], tags[i] = d, d.Tag
 	}
-	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, tags, req.gc.Jobs)
+	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, req.journal, tags, req.gc.Jobs)
 	res.removed, res.skipped = nil, nil
 	for _, t := range removed {
 		d := chosen[t.Ref()]

@@ -21,8 +21,10 @@ func tagLsCommand(g *globals) *cli.Command {
 		Description: "REPO is a repository name or a shell-style glob (* and ? do not cross /). Without REPO, every\n" +
 			"repository. A REPO matching no repository is an error (exit 1); a malformed one a usage error (exit 2).\n" +
 			"Push time is the modification time of the tag's current link; size counts the manifest and its blobs,\n" +
-			"and for an index its children's too, each blob once. Takes no lock and writes nothing.",
-		Flags:  []cli.Flag{jobsFlag()},
+			"and for an index its children's too, each blob once. Takes no lock and writes nothing.\n" +
+			"--removed lists instead the removed tags the journal holds that restore can put back now.",
+		Flags: []cli.Flag{jobsFlag(),
+			&cli.BoolFlag{Name: "removed", Usage: "list removed tags restore can put back (from the journal)"}},
 		Action: func(c *cli.Context) error { return runTagLs(g, c) },
 	}
 }
@@ -44,6 +46,9 @@ func runTagLs(g *globals, c *cli.Context) error {
 		if err := storage.CheckRepositoryPattern(p); err != nil {
 			return fmt.Errorf("%w: REPO %q: %w", storage.ErrUsage, p, err)
 		}
+	}
+	if c.Bool("removed") {
+		return runTagLsRemoved(g, c)
 	}
 	e, err := g.open(c)
 	if err != nil {

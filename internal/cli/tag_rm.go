@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/regprune/regprune/internal/metrics"
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sync/errgroup"
 )
 
 // removedTag is one tag tag rm removed (or would remove).
@@ -34,11 +34,13 @@ func tagRmCommand(g *globals) *cli.Command {
 		Description: "REF is repository:tag; either side may be a shell-style glob ('team/*:pr-*', 'i*:T?2').\n" +
 			"Every REF is resolved before anything is removed. A malformed REF (outside the reference grammar,\n" +
 			"'..', absolute, '_' components) is a usage error (exit 2); an unknown repository or tag, or a glob\n" +
-			"matching nothing, exits 1. Either way nothing is removed. Removes _manifests/tags/<tag> only.\n" +
+			"matching nothing, exits 1. Either way nothing is removed. Removes _manifests/tags/<tag> only,\n" +
+			"after recording each tag (digest, push time, history) in the journal: regprune restore puts it back.\n" +
 			"Takes the lock (exit 3 when another regprune holds it); --dry-run takes no lock and writes nothing.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be removed; change nothing"},
 			jobsFlag(),
+			journalRetentionFlag(),
 		},
 		Action: func(c *cli.Context) error { return runTagRm(g, c) },
 	}
@@ -50,6 +52,10 @@ func runTagRm(g *globals, c *cli.Context) error {
 		return usagef("tag rm: give at least one REF (repository:tag)")
 	}
 	if err := checkRefs(refs); err != nil {
+		return err
+	}
+	keepFor, err := readJournalRetention(c)
+	if err != nil {
 		return err
 	}
 	e, err := g.open(c)
@@ -64,7 +70,7 @@ func runTagRm(g *globals, c *cli.Context) error {
 	res := tagRmResult{DryRun: c.Bool("dry-run"), Removed: targets}
 	if res.DryRun {
 		e.stats.DryRun()
-	} else if res.Removed, err = removeTags(c.Context, e, targets, jobs); err != nil {
+	} else if res.Removed, err = removeTags(c.Context, e, targets, jobs, keepFor); err != nil {
 		_ = printRemoved(e, res)
 		return err
 	}
@@ -130,33 +136,40 @@ func readDigests(ctx context.Context, st *storage.Storage, names []scan.TagName,
 	return out, err
 }
 
-// removeTags takes the lock and removes each tag's directory, at most jobs
-// at a time. It returns the tags actually removed, also on error.
-func removeTags(ctx context.Context, e *env, targets []removedTag, jobs int) ([]removedTag, error) {
+// removeTags takes the lock, reads each tag again, records them all in
+// the journal and removes each tag's directory, at most jobs at a time
+// (scan.RemoveTags: a tag pushed again meanwhile is kept, and said). It
+// returns the tags actually removed, also on error.
+func removeTags(ctx context.Context, e *env, targets []removedTag, jobs int, keepFor time.Duration) ([]removedTag, error) {
 	lk, err := e.lock()
 	if err != nil {
 		return nil, err
 	}
 	defer lk.Unlock()
-	done := make([]bool, len(targets))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(jobs)
-	for i, t := range targets {
-		g.Go(func() error {
-			if err := e.st.DeleteTag(gctx, t.Repository, t.Tag); err != nil {
-				return err
-			}
-			e.log.Debug("tag rm: removed", "repository", t.Repository, "tag", t.Tag, "digest", t.Digest)
-			done[i] = true
-			return nil
-		})
+	j, err := e.beginJournal(keepFor)
+	if err != nil {
+		return nil, err
 	}
-	err = g.Wait()
+	tags := make([]storage.Tag, len(targets))
+	err = storage.Each(ctx, len(targets), jobs, func(ctx context.Context, i int) (err error) {
+		tags[i], err = scan.ReadTag(ctx, e.st, targets[i].Repository, targets[i].Tag)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the tags again: %w; nothing was removed", err)
+	}
+	done, skipped, err := scan.RemoveTags(ctx, e.st, j, tags, jobs)
 	var removed []removedTag
-	for i, t := range targets {
-		if done[i] {
-			removed = append(removed, t)
+	for _, t := range done {
+		e.log.Debug("tag rm: removed", "repository", t.Repository, "tag", t.Name, "digest", t.Digest)
+		rt := removedTag{Repository: t.Repository, Tag: t.Name}
+		if t.LinkErr == nil {
+			rt.Digest = t.Digest.String()
 		}
+		removed = append(removed, rt)
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(e.stderr, "regprune: kept %s: %s\n", s.Tag.Ref(), s.Why)
 	}
 	if err != nil {
 		return removed, fmt.Errorf("removed %d of %d tags: %w", len(removed), len(targets), err)
