@@ -29,14 +29,11 @@ func (x *executor) journal(ctx context.Context) error {
 	for i, t := range p.Tags {
 		tags[i] = storage.Tag{Repository: t.Repository, Name: t.Tag, Digest: t.Digest, Pushed: t.Pushed}
 	}
-	if err := j.RecordTags(ctx, tags, x.opts.Jobs); err != nil {
-		return err
-	}
 	ms := make([]storage.JournalManifest, len(p.Manifests))
 	for i, m := range p.Manifests {
 		ms[i] = storage.JournalManifest{Repository: m.Repository, Digest: m.Digest}
 	}
-	return j.RecordCollected(ctx, ms)
+	return j.RecordRemovals(ctx, tags, ms, x.opts.Jobs)
 }
 
 // markRemoved marks, once the repository's live set is complete, the

@@ -77,7 +77,18 @@ func apply(ctx context.Context, st *storage.Storage, it *Item, opts Options) err
 	if err := fresh.readNow(ctx, st); err != nil {
 		return err
 	}
+	if len(it.missing) > 0 && fresh.Status == Present && fresh.Now == it.Now {
+		// Only index/ entries are missing: the tag itself stays as it is.
+		if err := st.WriteTagHistory(ctx, it.Tag.Repository, it.Tag.Tag, it.missing); err != nil {
+			return fmt.Errorf("restoring %s: %w", it.Ref(), err)
+		}
+		it.Status = Restored
+		return nil
+	}
 	switch {
+	case len(it.missing) > 0:
+		it.Status, it.Reason, it.Now = fresh.Status, fresh.Reason+" (changed during the restore; kept)", fresh.Now
+		return nil
 	case fresh.Status == "":
 	case fresh.Status == Exists && planned == Exists && fresh.Now == it.Now:
 		// Still the tag journaled before: it is replaced.

@@ -43,6 +43,10 @@ type Item struct {
 	// TimeKept: the push time was put back (false on object storage,
 	// where the current link's time is its write's).
 	TimeKept bool
+	// missing are the recorded index/ entries (of revisions still in
+	// the repository) a Present tag lacks: a run stopped while removing
+	// it. The item is then Restorable: restore writes them alone.
+	missing []storage.Digest
 }
 
 // Ref is "repository:tag".
@@ -73,8 +77,14 @@ func plan(ctx context.Context, st *storage.Storage, j *Journal, c Candidate, job
 		it.Status, it.Reason = NoDigest, "it had no valid current link when it was removed: nothing to put back"
 		return it, nil
 	}
-	if err := it.readNow(ctx, st); err != nil || it.Status != "" {
+	if err := it.readNow(ctx, st); err != nil {
 		return it, err
+	}
+	if it.Status == Present {
+		return it, it.checkHistory(ctx, st)
+	}
+	if it.Status != "" {
+		return it, nil
 	}
 	problems, err := scan.CheckImage(ctx, st, t.Repository, t.Tag, t.Digest, jobs)
 	if err != nil {
@@ -112,6 +122,30 @@ func (it *Item) readNow(ctx context.Context, st *storage.Storage) error {
 }
 
 const timeLayout = "2006-01-02 15:04:05Z"
+
+// checkHistory makes a Present tag Restorable when recorded index/
+// entries of revisions still there are missing from it.
+func (it *Item) checkHistory(ctx context.Context, st *storage.Storage) error {
+	live, err := liveHistory(ctx, st, it.Tag)
+	if err != nil {
+		return err
+	}
+	it.missing = nil
+	for _, d := range live {
+		_, err := st.Stat(ctx, storage.TagIndexLinkPath(it.Tag.Repository, it.Tag.Tag, d))
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			it.missing = append(it.missing, d)
+		case err != nil:
+			return fmt.Errorf("tag %s: %w", it.Ref(), err)
+		}
+	}
+	if len(it.missing) > 0 {
+		it.Status = Restorable
+		it.Reason = fmt.Sprintf("it is there, but %d index/ entries are missing (a run stopped while removing it)", len(it.missing))
+	}
+	return nil
+}
 
 // goneReason says why the tag can no longer be restored: the gc run that
 // collected its manifest when the journal knows it, else what is missing.

@@ -68,6 +68,12 @@ func (j *Journal) Record() JournalRecord {
 // most jobs reads at a time), and writes the record. Tags already
 // recorded are not added twice. On error nothing of tags is recorded.
 func (j *Journal) RecordTags(ctx context.Context, tags []Tag, jobs int) error {
+	return j.RecordRemovals(ctx, tags, nil, jobs)
+}
+
+// RecordRemovals records tags as RecordTags does and manifest revisions
+// as RecordCollected does, in one write.
+func (j *Journal) RecordRemovals(ctx context.Context, tags []Tag, ms []JournalManifest, jobs int) error {
 	var add []JournalTag
 	seen := map[string]bool{}
 	j.mu.Lock()
@@ -78,13 +84,16 @@ func (j *Journal) RecordTags(ctx context.Context, tags []Tag, jobs int) error {
 		}
 	}
 	j.mu.Unlock()
-	if len(add) == 0 {
+	if len(add) == 0 && len(ms) == 0 {
 		return nil
 	}
 	if err := j.readHistories(ctx, add, jobs); err != nil {
 		return fmt.Errorf("journal: reading the tags' history: %w", err)
 	}
-	return j.update(ctx, func(r *JournalRecord) { r.Tags = append(r.Tags, add...) }, func() {
+	return j.update(ctx, func(r *JournalRecord) {
+		r.Tags = append(r.Tags, add...)
+		r.Collected = append(r.Collected, ms...)
+	}, func() {
 		for _, t := range add {
 			j.recorded[t.Ref()] = true
 		}

@@ -38,15 +38,8 @@ func (s *Storage) WriteTag(ctx context.Context, repo, tag string, d Digest, push
 	if d.IsZero() {
 		return false, fmt.Errorf("write tag %s:%s: %w: no digest", repo, tag, ErrBadDigest)
 	}
-	entries := append([]Digest{d}, history...)
-	for i, h := range entries {
-		if i > 0 && h == d {
-			continue
-		}
-		p := TagIndexLinkPath(repo, tag, h)
-		if err := s.put(ctx, p, []byte(h.String()), time.Time{}); err != nil {
-			return false, fmt.Errorf("write tag %s:%s: %w", repo, tag, err)
-		}
+	if err := s.WriteTagHistory(ctx, repo, tag, append([]Digest{d}, history...)); err != nil {
+		return false, err
 	}
 	p := TagCurrentLinkPath(repo, tag)
 	_, timed := s.Driver.(TimedPutter)
@@ -61,6 +54,28 @@ func (s *Storage) WriteTag(ctx context.Context, repo, tag string, d Digest, push
 		return false, fmt.Errorf("write tag %s:%s: %w", repo, tag, err)
 	}
 	return timed, nil
+}
+
+// WriteTagHistory writes an index/ entry of tag of repo for each digest
+// of history (the tag's current link is left as it is).
+func (s *Storage) WriteTagHistory(ctx context.Context, repo, tag string, history []Digest) error {
+	if err := ValidRepository(repo); err != nil {
+		return err
+	}
+	if err := ValidTag(tag); err != nil {
+		return err
+	}
+	seen := map[Digest]bool{}
+	for _, h := range history {
+		if seen[h] || h.IsZero() {
+			continue
+		}
+		seen[h] = true
+		if err := s.put(ctx, TagIndexLinkPath(repo, tag, h), []byte(h.String()), time.Time{}); err != nil {
+			return fmt.Errorf("write tag %s:%s: %w", repo, tag, err)
+		}
+	}
+	return nil
 }
 
 // put writes p, with modification time mtime when it is not zero (the

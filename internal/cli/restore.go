@@ -139,7 +139,7 @@ func unrestored(items []restore.Item, dry, force bool) error {
 	if bad == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s cannot be restored (listed above with the reason)", errReported, plural(bad, "tag"))
+	return fmt.Errorf("restore: %s cannot be restored (listed above with the reason)", plural(bad, "tag"))
 }
 
 var restoreVerbs = map[restore.Status]string{

@@ -56,7 +56,8 @@ func runRestoreList(g *globals, c *cli.Context) error {
 		return err
 	}
 	if bad := j.Bad(); len(bad) > 0 {
-		return fmt.Errorf("%w: %s of the journal cannot be read (listed above): %w", errReported, plural(len(bad), "record"), bad[0].Err)
+		return fmt.Errorf("restore: %s of the journal cannot be read (listed above; move it out of the journal to silence this): %w",
+			plural(len(bad), "record"), bad[0].Err)
 	}
 	return nil
 }
@@ -138,7 +139,7 @@ func runTagLsRemoved(g *globals, c *cli.Context) error {
 		return err
 	}
 	if bad := j.Bad(); len(bad) > 0 {
-		return fmt.Errorf("%w: %s of the journal cannot be read (restore --list): %w", errReported, plural(len(bad), "record"), bad[0].Err)
+		return fmt.Errorf("tag ls --removed: %s of the journal cannot be read (restore --list): %w", plural(len(bad), "record"), bad[0].Err)
 	}
 	return nil
 }
