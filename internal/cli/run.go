@@ -109,7 +109,7 @@ func (g *globals) app() *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%w: %w", storage.ErrUsage, err)
 		},
-		Before:         g.readGlobalOptions,
+		Before:         g.readOptions,
 		ExitErrHandler: g.rememberCommand,
 		CommandNotFound: func(c *cli.Context, name string) {
 			fmt.Fprintf(g.stderr, "regprune: unknown command %q\n", name)
@@ -130,6 +130,7 @@ func (g *globals) commands() []*cli.Command {
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	namedUsageErrors(cmds)
+	g.acceptGlobalFlags(cmds)
 	return cmds
 }
 
