@@ -135,6 +135,7 @@ func (e *env) lock() (*storage.Lock, error) {
 		ForceUnlock: e.forceUnlock,
 		Command:     strings.TrimSpace("regprune " + commandPath(e.c) + " " + strings.Join(e.c.Args().Slice(), " ")),
 		Warn:        func(msg string) { fmt.Fprintf(e.stderr, "regprune: %s\n", msg) },
+		Waiting:     func(held string) { e.infof("regprune: waiting up to %s for %s", e.lockTimeout, held) },
 	})
 }
 
