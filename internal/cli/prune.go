@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regprune/regprune/gc"
 	"github.com/regprune/regprune/internal/metrics"
 	"github.com/regprune/regprune/retention"
 	"github.com/regprune/regprune/scan"
@@ -81,10 +82,25 @@ func runPrune(g *globals, c *cli.Context) error {
 		err = pruneGC(e, req, res)
 	}
 	recordPrune(e, req, res)
+	if err != nil && !res.changed(req) {
+		return err // nothing changed: no summary
+	}
 	if perr := printPrune(e, req, res); perr != nil && err == nil {
 		err = perr
 	}
+	if res.gc != nil {
+		graceHint(e, req.gc, *res.gc)
+	}
 	return err
+}
+
+// changed says whether the run changed the storage: removed a tag, or
+// its gc removed something.
+func (res *pruneResult) changed(req pruneRequest) bool {
+	if req.dryRun {
+		return false
+	}
+	return len(res.removed) > 0 || res.gc != nil && res.gc.Removed != (gc.Counts{})
 }
 
 // recordPrune reports to --metrics-file what prune and its gc removed.
@@ -179,6 +195,7 @@ type pruneResult struct {
 	removed    []retention.Decision // removed (or, in a dry run, to remove)
 	skipped    []leftInPlace        // chosen but left in place
 	gc         *gcSummary           // nil with --no-gc or when stopped before gc
+	gcPlan     *gc.Plan             // a dry run's gc plan, for --json
 	ungoverned int                  // repositories no rule governs (not read)
 }
 
