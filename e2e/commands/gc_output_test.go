@@ -239,7 +239,9 @@ func TestNoSummaryWhenNothingChanged(t *testing.T) {
 	t.Parallel()
 	root, _ := regtest.LoadSample(t)
 	mustRun(t, 0, "--root", root, "tag", "rm", "i:T12", "i:T22", "i:T52")
-	readOnly := func(inner driver.StorageDriver) *faults.Driver { return faults.Wrap(inner).FailAll(faults.WriteKinds...) }
+	readOnly := func(inner driver.StorageDriver) *faults.Driver {
+		return faults.Wrap(inner).FailAll(faults.WriteKinds...)
+	}
 	for _, args := range [][]string{
 		{"tag", "rm", "i:T11"},
 		{"--json", "tag", "rm", "i:T11"},
