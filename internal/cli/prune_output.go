@@ -43,6 +43,7 @@ type pruneJSON struct {
 	Repositories []repoCount  `json:"repositories"`
 	Ungoverned   int          `json:"repositories_no_rule_governs"`
 	GC           *gcReport    `json:"gc"` // null with --no-gc; a dry run's holds the plan (gcjson.go)
+	Warnings     []string     `json:"warnings"` // about the rules: exclusion patterns that keep less than they may seem to
 }
 
 func toPruned(d retention.Decision) prunedTag {
@@ -108,7 +109,7 @@ func printPrune(e *env, req pruneRequest, res *pruneResult) error {
 
 func (res *pruneResult) document(dryRun bool) pruneJSON {
 	doc := pruneJSON{DryRun: dryRun, RemovedTags: []prunedTag{}, SkippedTags: []skippedTag{},
-		Repositories: res.counts(), Ungoverned: res.ungoverned}
+		Repositories: res.counts(), Ungoverned: res.ungoverned, Warnings: append([]string{}, res.warnings...)}
 	if res.gc != nil {
 		r := gcDocument(*res.gc, res.gcPlan, dryRun)
 		doc.GC = &r
