@@ -23,12 +23,12 @@ import (
 // those pushed more than OlderThan ago are removed (all of them when
 // OlderThan is zero).
 type Rule struct {
-	Name         string           // how reports name the rule
-	Repositories []string         // globs (MatchGlob: * stops at /); none: every repository
+	Name         string        // how reports name the rule
+	Repositories []string      // globs (MatchGlob: * stops at /); none: every repository
 	Tags         *TagPattern   // nil: every tag
 	ExcludeTags  []*TagPattern // a tag matching any of these is kept
-	OlderThan    time.Duration    // 0: no age limit
-	KeepLast     int              // 0: no count kept
+	OlderThan    time.Duration // 0: no age limit
+	KeepLast     int           // 0: no count kept
 }
 
 // Governs reports whether the rule applies to repository repo.

@@ -42,7 +42,7 @@ type pruneJSON struct {
 	SkippedTags  []skippedTag `json:"skipped_tags"`
 	Repositories []repoCount  `json:"repositories"`
 	Ungoverned   int          `json:"repositories_no_rule_governs"`
-	GC           *gcReport    `json:"gc"` // null with --no-gc; a dry run's holds the plan (gcjson.go)
+	GC           *gcReport    `json:"gc"`       // null with --no-gc; a dry run's holds the plan (gcjson.go)
 	Warnings     []string     `json:"warnings"` // about the rules: exclusion patterns that keep less than they may seem to
 }
 
