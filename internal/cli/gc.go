@@ -19,7 +19,9 @@ func gcCommand(g *globals) *cli.Command {
 		Description: "Marks, in every repository, what its tags reach (index children at any depth, configs, layers,\n" +
 			"referrers of live manifests), then removes untagged revisions (with --delete-untagged), unused layer\n" +
 			"links, unreferenced blobs, old upload sessions and empty repositories, in an order that keeps every\n" +
-			"live tag pullable if the run is killed. --dry-run prints the same plan and deletes nothing.",
+			"live tag pullable if the run is killed. --dry-run prints the same plan, every object, and deletes\n" +
+			"nothing; with --json the plan is in the document's \"plan\" (docs/gc.md). Objects younger than --grace\n" +
+			"are kept: on a stopped or read-only registry, --grace 0 reclaims them at once.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "delete-untagged", Usage: "remove manifest revisions no tag reaches, and referrer tags whose subject is gone"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print everything that would be removed; delete nothing"},

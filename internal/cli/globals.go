@@ -24,7 +24,7 @@ func globalFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "lock-stale", Value: storage.DefaultLockStale, Usage: "object storage (S3): a lock object not refreshed for `DUR` was left by a dead run and is taken over", EnvVars: []string{"REGPRUNE_LOCK_STALE"}},
 		&cli.BoolFlag{Name: "force-unlock", Usage: "object storage (S3): remove the lock object of another run first (only when that run is known to be dead)", EnvVars: []string{"REGPRUNE_FORCE_UNLOCK"}},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "name every object removed", EnvVars: []string{"REGPRUNE_VERBOSE"}},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no informational messages on stderr", EnvVars: []string{"REGPRUNE_QUIET"}},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print the result only (tables, summaries, JSON; warnings and errors): no progress, per-stage lines, notes or hints", EnvVars: []string{"REGPRUNE_QUIET"}},
 		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log `LEVEL`: debug, info, warn or error", EnvVars: []string{"REGPRUNE_LOG_LEVEL"}},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log `FORMAT`: text or json", EnvVars: []string{"REGPRUNE_LOG_FORMAT"}},
 		&cli.StringFlag{Name: "metrics-file", Usage: "at the end of the run, write Prometheus metrics to `PATH` (node_exporter textfile collector; written atomically, also on failure)", EnvVars: []string{"REGPRUNE_METRICS_FILE"}},

@@ -97,7 +97,8 @@ func (g *globals) app() *cli.App {
 		Name:    "regprune",
 		Usage:   "remove tags and reclaim space in a distribution registry's storage, safely",
 		Version: fmt.Sprintf("%s (commit %s, %s)", g.version, g.commit, runtime.Version()),
-		Description: "Runs on the registry's storage directly (filesystem root or the registry's config.yml).\n\n" +
+		Description: "Runs on the registry's storage directly (filesystem root or the registry's config.yml).\n" +
+			"Global options are accepted before or after the command; one given twice takes the value given last.\n\n" +
 			"Exit status: 0 success, 1 failure (or problems found by check), 2 usage error, 3 lock held by another process.",
 		Writer:               g.stdout,
 		ErrWriter:            g.stderr,
