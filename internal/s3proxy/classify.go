@@ -30,6 +30,10 @@ type Request struct {
 	Bucket string // "" for the service (ListBuckets) and MinIO's own endpoints
 	Key    string // "" for bucket operations
 	Ranged bool   // a GET with a Range header
+	// Of a LIST: the prefix listed, and whether with a delimiter (one
+	// directory level) or not (everything beneath the prefix).
+	Prefix    string
+	Delimited bool
 }
 
 // Object says what a key is in a registry's storage, for GETs: "link" (a
@@ -49,6 +53,14 @@ func (r Request) Object() string {
 	return "other"
 }
 
+// UnderBlobs says whether a LIST's prefix lies in the blob store
+// (docker/registry/v2/blobs/, wherever the rootdirectory puts it).
+func (r Request) UnderBlobs() bool {
+	const blobs = "docker/registry/v2/blobs"
+	i := strings.Index(r.Prefix, blobs)
+	return i >= 0 && (i == 0 || r.Prefix[i-1] == '/')
+}
+
 // Classify names the S3 operation of a path-style request (/bucket/key,
 // as clients address a regionendpoint with forcepathstyle) and its kind.
 // Virtual-host style is not recognised: the bucket would be taken for
@@ -66,6 +78,9 @@ func Classify(method string, u *url.URL, h http.Header) Request {
 		r.Kind, r.Op = service(method)
 	case key == "":
 		r.Kind, r.Op = bucketOp(method, q)
+		if r.Kind == List {
+			r.Prefix, r.Delimited = q.Get("prefix"), q.Get("delimiter") != ""
+		}
 	default:
 		r.Kind, r.Op = objectOp(method, q, h)
 		r.Ranged = r.Op == "GetObject" && h.Get("Range") != ""

@@ -78,9 +78,34 @@ func TestClassifyBucketAndKey(t *testing.T) {
 	}
 }
 
+func TestClassifyLists(t *testing.T) {
+	cases := []struct {
+		target           string
+		prefix           string
+		delimited, blobs bool
+	}{
+		{"/b?list-type=2&prefix=docker%2Fregistry%2Fv2%2Fblobs%2Fsha256%2Fab%2F", "docker/registry/v2/blobs/sha256/ab/", false, true},
+		{"/b?prefix=reg%2Fdocker%2Fregistry%2Fv2%2Fblobs%2F&delimiter=%2F", "reg/docker/registry/v2/blobs/", true, true},
+		{"/b?prefix=docker%2Fregistry%2Fv2%2Frepositories%2Fapp%2F&delimiter=%2F", "docker/registry/v2/repositories/app/", true, false},
+		{"/b?prefix=regdocker%2Fregistry%2Fv2%2Fblobs%2F", "regdocker/registry/v2/blobs/", false, false},
+		{"/b?list-type=2", "", false, false},
+	}
+	for _, c := range cases {
+		u, _ := url.ParseRequestURI(c.target)
+		r := Classify("GET", u, http.Header{})
+		if r.Kind != List || r.Prefix != c.prefix || r.Delimited != c.delimited || r.UnderBlobs() != c.blobs {
+			t.Errorf("%s: %s prefix %q delimited %t blobs %t", c.target, r.Kind, r.Prefix, r.Delimited, r.UnderBlobs())
+		}
+	}
+	u, _ := url.ParseRequestURI("/b/docker/registry/v2/blobs/x?prefix=docker%2Fregistry%2Fv2%2Fblobs%2F")
+	if r := Classify("GET", u, http.Header{}); r.Prefix != "" || r.UnderBlobs() {
+		t.Errorf("a GET taken for a listing of %q", r.Prefix)
+	}
+}
+
 func TestCountsAdd(t *testing.T) {
 	c := newCounts()
-	for _, target := range []string{"/b?list-type=2", "/b/" + tagKey, "/b/" + blobKey, "/b/x", "/b/" + tagKey} {
+	for _, target := range []string{"/b?list-type=2&prefix=docker%2Fregistry%2Fv2%2Fblobs%2F&delimiter=%2F", "/b/" + tagKey, "/b/" + blobKey, "/b/x", "/b/" + tagKey} {
 		u, _ := url.ParseRequestURI(target)
 		c.add(Classify("GET", u, http.Header{"Range": {"bytes=0-"}}))
 	}
@@ -88,7 +113,7 @@ func TestCountsAdd(t *testing.T) {
 	c.done(404, 0)
 	c.done(403, 0)
 	c.done(200, 7)
-	if c.Total != 5 || c.List != 1 || c.Get != 4 || c.GetLink != 2 || c.GetData != 1 || c.GetRanged != 4 ||
+	if c.Total != 5 || c.List != 1 || c.ListBlobs != 1 || c.ListDelimited != 1 || c.Get != 4 || c.GetLink != 2 || c.GetData != 1 || c.GetRanged != 4 ||
 		c.DeletedKeys != 7 || c.Ops["GetObject"] != 4 || c.Status["200"] != 2 || c.Errors() != 1 {
 		t.Fatalf("counts %+v", c)
 	}

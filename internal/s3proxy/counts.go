@@ -6,6 +6,8 @@ import "strconv"
 type Counts struct {
 	Total         int64 `json:"total"`
 	List          int64 `json:"list"`
+	ListBlobs     int64 `json:"list_blobs"`     // LISTs of prefixes in the blob store
+	ListDelimited int64 `json:"list_delimited"` // LISTs of one directory level (with a delimiter)
 	Get           int64 `json:"get"`
 	GetLink       int64 `json:"get_link"`   // GETs of keys ending in /link
 	GetData       int64 `json:"get_data"`   // GETs of blob data (a gc reads manifests only)
@@ -20,22 +22,30 @@ type Counts struct {
 	// that makes one request at a time.
 	InFlightMax int64            `json:"in_flight_max"`
 	Ops         map[string]int64 `json:"ops"`    // by S3 operation
+	Paths       map[string]int64 `json:"paths"`  // by Request.Pattern: what in the storage
 	Status      map[string]int64 `json:"status"` // by HTTP status of the response
 	Delay       string           `json:"delay"`  // the delay added to each request
 	Seconds     float64          `json:"seconds"`
 }
 
 func newCounts() Counts {
-	return Counts{Ops: map[string]int64{}, Status: map[string]int64{}}
+	return Counts{Ops: map[string]int64{}, Paths: map[string]int64{}, Status: map[string]int64{}}
 }
 
 // add counts request r on arrival.
 func (c *Counts) add(r Request) {
 	c.Total++
 	c.Ops[r.Op]++
+	c.Paths[r.Pattern()]++
 	switch r.Kind {
 	case List:
 		c.List++
+		if r.UnderBlobs() {
+			c.ListBlobs++
+		}
+		if r.Delimited {
+			c.ListDelimited++
+		}
 	case Get:
 		c.Get++
 		switch r.Object() {

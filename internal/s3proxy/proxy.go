@@ -94,7 +94,7 @@ func (p *Proxy) Stats(reset bool) Counts {
 		p.counts.InFlightMax = p.inFlight
 		p.since = time.Now()
 	} else { // a copy the caller may keep while counting goes on
-		c.Ops, c.Status = clone(c.Ops), clone(c.Status)
+		c.Ops, c.Paths, c.Status = clone(c.Ops), clone(c.Paths), clone(c.Status)
 	}
 	return c
 }
@@ -166,7 +166,9 @@ func (p *Proxy) control(w http.ResponseWriter, r *http.Request) {
 	case "/__stats":
 		c := p.Stats(r.URL.Query().Get("reset") == "1")
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(c) // one line: a record of bench-s3.sh takes it as is
+		enc := json.NewEncoder(w) // one line: a record of bench-s3.sh takes it as is
+		enc.SetEscapeHTML(false)  // <repo>, not \u003crepo\u003e
+		_ = enc.Encode(c)
 	case "/__delay":
 		if s := r.URL.Query().Get("d"); s != "" {
 			d, err := time.ParseDuration(s)

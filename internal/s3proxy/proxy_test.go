@@ -69,11 +69,15 @@ func client(t *testing.T, endpoint string) *s3.S3 {
 }
 
 // expect checks the counts since the last reset against want (Ops and
-// Status compared whole, InFlightMax, Delay and Seconds not), then resets.
+// Status compared whole, Paths when want has them; InFlightMax, Delay and
+// Seconds not), then resets.
 func expect(t *testing.T, p *Proxy, step string, want Counts) {
 	t.Helper()
 	got := p.Stats(true)
 	got.InFlightMax, got.Delay, got.Seconds = 0, "", 0
+	if want.Paths == nil {
+		got.Paths = nil
+	}
 	if want.Ops == nil {
 		want.Ops = map[string]int64{}
 	}
@@ -141,7 +145,8 @@ func testS3Operations(t *testing.T, srv *minio.Server) {
 		t.Fatal("range changed on its way")
 	}
 	expect(t, p, "get", Counts{Total: 3, Get: 3, GetLink: 1, GetData: 2, GetRanged: 1,
-		Ops: map[string]int64{"GetObject": 3}, Status: map[string]int64{"200": 2, "206": 1}})
+		Ops: map[string]int64{"GetObject": 3}, Paths: map[string]int64{"GET blobs/sha256/<xx>/<hex>/data": 2,
+			"GET repositories/<repo>/_manifests/tags/<tag>/current/link": 1}, Status: map[string]int64{"200": 2, "206": 1}})
 
 	must(c.HeadObject(&s3.HeadObjectInput{Bucket: b, Key: aws.String(blobKey)}))(t)
 	_, err := c.HeadObject(&s3.HeadObjectInput{Bucket: b, Key: aws.String("missing")})
@@ -158,7 +163,7 @@ func testS3Operations(t *testing.T, srv *minio.Server) {
 	if pages != 2 {
 		t.Fatalf("%d pages of 2 keys listed 1 at a time", pages)
 	}
-	expect(t, p, "list", Counts{Total: 4, List: 4, Ops: map[string]int64{"ListObjectsV2": 2, "ListObjects": 1, "ListMultipartUploads": 1},
+	expect(t, p, "list", Counts{Total: 4, List: 4, ListDelimited: 1, Ops: map[string]int64{"ListObjectsV2": 2, "ListObjects": 1, "ListMultipartUploads": 1},
 		Status: map[string]int64{"200": 4}})
 
 	big := random(t, 5<<20+1000)

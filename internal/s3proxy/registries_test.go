@@ -45,7 +45,8 @@ func testRegistry28Regprune(t *testing.T, srv *minio.Server) {
 	must(st.ReadBlob(ctx, d))(t)
 	// The driver reads objects from an offset (0): ranged GETs.
 	expect(t, p, "a tag link and its manifest", Counts{Total: 2, Get: 2, GetLink: 1, GetData: 1, GetRanged: 2,
-		Ops: map[string]int64{"GetObject": 2}, Status: map[string]int64{"206": 2}})
+		Ops: map[string]int64{"GetObject": 2}, Status: map[string]int64{"206": 2}, Paths: map[string]int64{
+			"GET repositories/<repo>/_manifests/tags/<tag>/current/link": 1, "GET blobs/sha256/<xx>/<hex>/data": 1}})
 
 	tags := must(st.ListTags(ctx, "app"))(t)
 	hist, errs, err := st.TagHistories(ctx, "app", tags, 4)
@@ -55,8 +56,9 @@ func testRegistry28Regprune(t *testing.T, srv *minio.Server) {
 	}
 	// The driver lists the tags (ListObjects with a delimiter), regprune's
 	// own client every tag's history at once (ListObjectsV2).
-	expect(t, p, "tags and their histories", Counts{Total: 2, List: 2,
-		Ops: map[string]int64{"ListObjects": 1, "ListObjectsV2": 1}, Status: map[string]int64{"200": 2}})
+	expect(t, p, "tags and their histories", Counts{Total: 2, List: 2, ListDelimited: 1,
+		Ops: map[string]int64{"ListObjects": 1, "ListObjectsV2": 1}, Status: map[string]int64{"200": 2}, Paths: map[string]int64{
+			"LIST repositories/<repo>/_manifests/tags/ (dir)": 1, "LIST repositories/<repo>/_manifests/tags/ (all)": 1}})
 }
 
 // Registry 3.1.2 (upstream, aws-sdk-go in its own s3 driver with

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 )
@@ -68,6 +69,10 @@ func WriteReport(w io.Writer, recs []Record, delay time.Duration) error {
 	for _, phase := range phases(recs) {
 		compare(&b, phase, find(recs, phase, "upstream"), find(recs, phase, "regprune"), delay)
 	}
+	b.WriteString("\nWhere the requests go (the most frequent places in the storage):\n\n")
+	for _, r := range recs {
+		fmt.Fprintf(&b, "- %s, %s: %s\n", r.Phase, r.Tool, topPaths(r.Run.Paths, 8))
+	}
 	for _, r := range recs {
 		if e := r.Run.Errors() + r.Floor.Errors(); e > 0 {
 			fmt.Fprintf(&b, "- %s, %s: %d responses were errors (not 2xx nor 404): %v\n", r.Phase, r.Tool, e, r.Run.Status)
@@ -123,8 +128,8 @@ func compare(b *strings.Builder, phase string, up, rp *Record, delay time.Durati
 	if rp == nil {
 		return
 	}
-	fmt.Fprintf(b, "- %s: regprune %d LIST for a bare listing's %d (%.2fx, %+d over 1.1x)",
-		phase, rp.Run.List, rp.Floor.List, ratio(rp.Run.List, rp.Floor.List),
+	fmt.Fprintf(b, "- %s: regprune %d LIST (%d of one directory level, %d in blobs/) for a bare listing's %d (%.2fx, %+d over 1.1x)",
+		phase, rp.Run.List, rp.Run.ListDelimited, rp.Run.ListBlobs, rp.Floor.List, ratio(rp.Run.List, rp.Floor.List),
 		rp.Run.List-int64(1.1*float64(rp.Floor.List)+0.5))
 	fmt.Fprintf(b, ", %d GETs of links, %d of blob data", rp.Run.GetLink, rp.Run.GetData)
 	if up != nil {
@@ -140,6 +145,31 @@ func compare(b *strings.Builder, phase string, up, rp *Record, delay time.Durati
 		}
 	}
 	b.WriteString("\n")
+}
+
+// topPaths are the n most frequent patterns of paths, with their counts.
+func topPaths(paths map[string]int64, n int) string {
+	keys := make([]string, 0, len(paths))
+	for k := range paths {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if paths[keys[i]] != paths[keys[j]] {
+			return paths[keys[i]] > paths[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	var parts []string
+	for _, k := range keys[:min(n, len(keys))] {
+		parts = append(parts, fmt.Sprintf("%d `%s`", paths[k], k))
+	}
+	if len(keys) > n {
+		parts = append(parts, fmt.Sprintf("%d more kinds", len(keys)-n))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func ratio(a, b int64) float64 {

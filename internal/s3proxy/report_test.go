@@ -22,8 +22,9 @@ func record(t *testing.T, phase, tool string, seconds float64, run Counts) strin
 func TestReport(t *testing.T) {
 	up := Counts{Total: 1000, List: 100, Get: 700, GetLink: 500, GetData: 150, Head: 200, InFlightMax: 1, Delay: "0s",
 		Status: map[string]int64{"200": 990, "404": 10}}
-	rp := Counts{Total: 40, List: 20, Get: 12, GetLink: 10, GetData: 1, Put: 1, DeleteObjects: 2, DeletedKeys: 1500,
-		Other: 5, InFlightMax: 16, Delay: "20ms", Status: map[string]int64{"200": 39, "403": 1}}
+	rp := Counts{Total: 40, List: 20, ListDelimited: 15, ListBlobs: 8, Get: 12, GetLink: 10, GetData: 1, Put: 1, DeleteObjects: 2, DeletedKeys: 1500,
+		Other: 5, InFlightMax: 16, Delay: "20ms", Status: map[string]int64{"200": 39, "403": 1},
+		Paths: map[string]int64{"LIST a": 3, "LIST b": 3, "GET c": 10, "d": 1, "e": 1, "f": 1, "g": 1, "h": 1, "i": 1, "j": 1}}
 	in := strings.Join([]string{
 		record(t, "second gc", "upstream", 3, up), "",
 		record(t, "second gc", "regprune", 0.5, rp),
@@ -44,8 +45,10 @@ func TestReport(t *testing.T) {
 		// upstream at 0 s: 3 s + 1,000 requests x 20 ms, one at a time.
 		"| second gc | upstream | ~23 (est.; 3.0 at 0s) | 1000 | 100 | 500 | 150 | 50 | 200 | 0 | 0 | 0 (0) | 0 | 1 | 10, 0.2 |\n",
 		"| second gc | regprune | 0.5 | 40 | 20 | 10 | 1 | 1 | 0 | 1 | 0 | 2 (1500) | 5 | 16 | 10, 0.2 |\n",
-		"- second gc: regprune 20 LIST for a bare listing's 10 (2.00x, +9 over 1.1x), 10 GETs of links, 1 of blob data; " +
+		"- second gc: regprune 20 LIST (15 of one directory level, 8 in blobs/) for a bare listing's 10 (2.00x, +9 over 1.1x), 10 GETs of links, 1 of blob data; " +
 			"46.0x faster than upstream (estimated), 25.0x fewer requests (target 50x faster)\n",
+		"- second gc, regprune: 10 `GET c`, 3 `LIST a`, 3 `LIST b`, 1 `d`, 1 `e`, 1 `f`, 1 `g`, 1 `h`, 2 more kinds\n",
+		"- second gc, upstream: none\n",
 		"- second gc, regprune: 1 responses were errors (not 2xx nor 404): map[200:39 403:1]\n",
 	} {
 		if !strings.Contains(out, want) {
