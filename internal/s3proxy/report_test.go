@@ -24,7 +24,7 @@ func TestReport(t *testing.T) {
 		Status: map[string]int64{"200": 990, "404": 10}}
 	rp := Counts{Total: 40, List: 20, ListDelimited: 15, ListBlobs: 8, Get: 12, GetLink: 10, GetData: 1, Put: 1, DeleteObjects: 2, DeletedKeys: 1500,
 		Other: 5, InFlightMax: 16, Delay: "20ms", Status: map[string]int64{"200": 39, "403": 1},
-		Paths: map[string]int64{"LIST a": 3, "LIST b": 3, "GET c": 10, "d": 1, "e": 1, "f": 1, "g": 1, "h": 1, "i": 1, "j": 1}}
+		Paths: map[string]int64{"LIST a": 3, "LIST b": 3, "GET c": 10, "d": 1, "e": 1, "f": 1, "g": 1, "h": 1, "i": 1, "j": 1, "k": 1, "l": 1, "m": 1, "n": 1}}
 	in := strings.Join([]string{
 		record(t, "second gc", "upstream", 3, up), "",
 		record(t, "second gc", "regprune", 0.5, rp),
@@ -47,7 +47,7 @@ func TestReport(t *testing.T) {
 		"| second gc | regprune | 0.5 | 40 | 20 | 10 | 1 | 1 | 0 | 1 | 0 | 2 (1500) | 5 | 16 | 10, 0.2 |\n",
 		"- second gc: regprune 20 LIST (15 of one directory level, 8 in blobs/) for a bare listing's 10 (2.00x, +9 over 1.1x), 10 GETs of links, 1 of blob data; " +
 			"46.0x faster than upstream (estimated), 25.0x fewer requests (target 50x faster)\n",
-		"- second gc, regprune: 10 `GET c`, 3 `LIST a`, 3 `LIST b`, 1 `d`, 1 `e`, 1 `f`, 1 `g`, 1 `h`, 2 more kinds\n",
+		"- second gc, regprune: 10 `GET c`, 3 `LIST a`, 3 `LIST b`, 1 `d`, 1 `e`, 1 `f`, 1 `g`, 1 `h`, 1 `i`, 1 `j`, 1 `k`, 1 `l`, 2 more kinds\n",
 		"- second gc, upstream: none\n",
 		"- second gc, regprune: 1 responses were errors (not 2xx nor 404): map[200:39 403:1]\n",
 	} {
