@@ -194,8 +194,10 @@ phase "after 5% of tags removed"
 
 printf 'tree: %s repositories x %s tags, %s objects; %s tags removed before the third gc\n' \
 	"$REPOS" "$TAGS" "$files" "$(wc -l <"$tmp/removed-tags")"
-printf 'MinIO on 127.0.0.1 behind s3proxy, %s a request (upstream: %s), %s cores; regprune --jobs %s\n\n' \
-	"$DELAY" "$UPSTREAM_DELAY" "$(nproc)" "$JOBS"
+upstream_note="upstream: $UPSTREAM_DELAY"
+[ "$UPSTREAM" = 1 ] || upstream_note="upstream not run"
+printf 'MinIO on 127.0.0.1 behind s3proxy, %s a request (%s), %s cores; regprune --jobs %s\n\n' \
+	"$DELAY" "$upstream_note" "$(nproc)" "$JOBS"
 "$tmp/s3proxy" -report "$records" -delay "$DELAY"
 if [ "$UPSTREAM" = 1 ]; then
 	printf '\nsame tags, revisions and blobs left after every phase: %s (%s keys)\n' "$same" "$(wc -l <"$tmp/regprune.keys")"
