@@ -3,6 +3,9 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -171,7 +174,8 @@ func TestPruneJSONDryRunHoldsTheGCPlan(t *testing.T) {
 // saying how to reclaim it now; not when --grace is given, not with -q.
 func TestGCGraceHint(t *testing.T) {
 	t.Parallel()
-	root, _ := regtest.LoadSample(t) // files written now: everything is fresh
+	root, _ := regtest.LoadSample(t)
+	touchTree(t, root) // as if just pushed: everything is fresh
 	mustRun(t, 0, "--root", root, "tag", "rm", "i:T12", "i:T22", "i:T52")
 	hint := "kept: younger than --grace 1h (on a stopped or read-only registry, --grace 0 reclaims them now)"
 	said := regexp.MustCompile(`(?m)^regprune: (\d+) ` + regexp.QuoteMeta(hint) + `$`)
@@ -203,6 +207,22 @@ func TestGCGraceHint(t *testing.T) {
 				t.Errorf("hint says %d kept, the document %v (%v)", n, doc.KeptRecent, err)
 			}
 		}
+	}
+}
+
+// touchTree dates every file and directory under root now (a copy keeps
+// the times of the checkout it came from).
+func touchTree(t *testing.T, root string) {
+	t.Helper()
+	now := time.Now()
+	err := filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(p, now, now)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
