@@ -25,7 +25,11 @@ image:
 vet:
 	$(GO) vet ./...
 
+# go vet, the tests, then every fuzz target for 4 s (scripts/fuzz.sh). The
+# S3 tests need MinIO and some need the registry binary: when either is
+# missing those tests skip, and prereqs says so first.
 test: vet
+	@$(GO) run ./internal/regtest/cmd/prereqs
 	$(GO) test -race ./...
 	./scripts/fuzz.sh
 
