@@ -44,7 +44,7 @@ func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, p
 	x.sum = Summary{KeptRecent: p.KeptRecent, KeptRemoved: p.KeptRemoved, KeptRemovedBytes: p.KeptRemovedBytes,
 		Warnings: append([]string(nil), p.Warnings...)}
 	if err := x.journal(ctx); err != nil {
-		return x.result(), fmt.Errorf("gc: %w; nothing was removed", err)
+		return x.result(), fmt.Errorf("gc journal: %w; nothing was removed", err)
 	}
 	steps := []struct {
 		phase Phase

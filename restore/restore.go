@@ -113,22 +113,24 @@ func (j *Journal) Latest() []Candidate {
 	return out
 }
 
-// Refs returns the last removal of every tag refs name: repository:tag,
-// either side a glob as tag rm takes them. A REF matching no recorded tag
-// is an error naming it (ErrNoMatch), saying when records could not be
-// read.
+// Refs returns the last removal of every tag refs name, in tag rm's forms
+// (scan.ParseTagRef: [HOST/]REPOSITORY:TAG, either side a glob;
+// REPOSITORY@DIGEST, the tags that pointed at DIGEST; REPOSITORY:TAG@DIGEST,
+// the tag only if it pointed at DIGEST). A REF matching no recorded tag is
+// an error naming it (ErrNoMatch), saying when records could not be read.
 func (j *Journal) Refs(refs []string) ([]Candidate, error) {
 	latest := j.Latest()
 	var out []Candidate
 	seen := map[string]bool{}
 	for _, ref := range refs {
-		rg, tg, err := scan.ParseRef(ref)
+		r, err := scan.ParseTagRef(ref)
 		if err != nil {
 			return nil, fmt.Errorf("%w: REF %q: %w", storage.ErrUsage, ref, err)
 		}
 		n := 0
 		for _, c := range latest {
-			if storage.MatchGlob(rg, c.Tag.Repository) && storage.MatchGlob(tg, c.Tag.Tag) {
+			if storage.MatchGlob(r.Repository, c.Tag.Repository) && (r.Tag == "" || storage.MatchGlob(r.Tag, c.Tag.Tag)) &&
+				(r.Digest.IsZero() || r.Digest == c.Tag.Digest) {
 				n++
 				if !seen[c.Tag.Ref()] {
 					seen[c.Tag.Ref()] = true

@@ -39,10 +39,11 @@ type Skipped struct {
 // first records them all in the run's journal j (digest, push time,
 // history): when that fails nothing is removed. Just before removing a
 // tag it reads the tag again: one that now points elsewhere or was pushed
-// since (the registry may be serving pushes) is skipped, not removed. It
-// returns what it removed and skipped up to the first error, each in the
-// order of tags; on error (a failed delete, a cancelled context) the rest
-// are left in place, each tag either whole or gone.
+// since (the registry may be serving pushes) is skipped, not removed. A
+// tag read without a valid current link is removed only while it still
+// has none. It returns what it removed and skipped up to the first error,
+// each in the order of tags; on error (a failed delete, a cancelled
+// context) the rest are left in place, each tag either whole or gone.
 func RemoveTags(ctx context.Context, st *storage.Storage, j *storage.Journal, tags []storage.Tag, jobs int) (removed []storage.Tag, skipped []Skipped, err error) {
 	if len(tags) == 0 {
 		return nil, nil, nil
@@ -84,10 +85,7 @@ func removeTag(ctx context.Context, st *storage.Storage, j *storage.Journal, t s
 	if err != nil {
 		return "", fmt.Errorf("tag %s: %w", t.Ref(), err)
 	}
-	switch {
-	case t.LinkErr != nil && now.LinkErr != nil:
-		// Read without a valid current link, still without one: removed.
-	case now.LinkErr != nil || now.Digest != t.Digest || !now.Pushed.Equal(t.Pushed):
+	if (now.LinkErr == nil) != (t.LinkErr == nil) || now.Digest != t.Digest || !now.Pushed.Equal(t.Pushed) {
 		return "changed since it was read (pushed again during the run)", nil
 	}
 	if err := j.DeleteTag(ctx, t.Repository, t.Name); err != nil {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -88,7 +89,7 @@ func (j *Journal) RecordRemovals(ctx context.Context, tags []Tag, ms []JournalMa
 		return nil
 	}
 	if err := j.readHistories(ctx, add, jobs); err != nil {
-		return fmt.Errorf("journal: reading the tags' history: %w", err)
+		return interrupted(ctx, fmt.Errorf("journal: reading the tags' history: %w", err))
 	}
 	return j.update(ctx, func(r *JournalRecord) {
 		r.Tags = append(r.Tags, add...)
@@ -166,13 +167,22 @@ func (j *Journal) update(ctx context.Context, add func(*JournalRecord), done fun
 		return fmt.Errorf("journal: %w", err)
 	}
 	if err := j.st.WriteState(ctx, JournalDir+"/"+next.Run, b); err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return interrupted(ctx, fmt.Errorf("journal: %w", err))
 	}
 	j.rec, j.written = next, true
 	if done != nil {
 		done()
 	}
 	return nil
+}
+
+// interrupted wraps err with ErrInterrupted when ctx ended (a signal
+// stopped the run before its record was written).
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+		return fmt.Errorf("%w: %w", ErrInterrupted, err)
+	}
+	return err
 }
 
 // DeleteTag removes tag of repo (its whole directory: current link and

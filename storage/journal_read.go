@@ -41,6 +41,9 @@ func (s *Storage) ReadJournal(ctx context.Context, since time.Time) ([]JournalRu
 		}
 		if run.Err == nil {
 			run.Record, run.Err = s.ReadRun(ctx, e.Name)
+			if errors.Is(run.Err, ErrNotFound) {
+				continue // removed since it was listed (a run pruning the journal)
+			}
 			if run.Err != nil && !unusable(run.Err) {
 				return nil, run.Err
 			}
@@ -57,7 +60,7 @@ func (s *Storage) ReadJournal(ctx context.Context, since time.Time) ([]JournalRu
 // unusable sorts a record's read error: the record is bad (true), or the
 // storage could not be read (false).
 func unusable(err error) bool {
-	return errors.Is(err, ErrBadJournal) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrAnomaly) || errors.Is(err, ErrNotFound)
+	return errors.Is(err, ErrBadJournal) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrAnomaly)
 }
 
 // ReadRun reads and decodes the record of run name.

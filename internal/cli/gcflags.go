@@ -20,6 +20,7 @@ type gcFlagValues struct {
 	KeepRemoved         time.Duration // --keep-removed (or the policy's keep_removed)
 	KeepRemovedSet      bool          // given on the command line
 	JournalRetention    time.Duration
+	GraceDefault        bool // --grace not given: the default applies
 }
 
 // Defaults of the gc flags.
@@ -43,7 +44,7 @@ func sharedGCFlags() []cli.Flag {
 
 // readGCFlags reads and checks the gc flags (usage errors, exit 2).
 func readGCFlags(c *cli.Context) (gcFlagValues, error) {
-	v := gcFlagValues{KeepOrphanReferrers: c.Bool("keep-orphan-referrers"), Jobs: c.Int("jobs")}
+	v := gcFlagValues{KeepOrphanReferrers: c.Bool("keep-orphan-referrers"), Jobs: c.Int("jobs"), GraceDefault: !c.IsSet("grace")}
 	var err error
 	if v.Grace, err = retention.ParseDuration(c.String("grace")); err != nil {
 		return v, usagef("--grace: %v", err)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -66,7 +67,7 @@ func (e *env) beginJournal(keepFor time.Duration) (*storage.Journal, error) {
 	}
 	gone, err := e.st.PruneJournal(e.c.Context, now.Add(-keepFor))
 	if err != nil {
-		return nil, fmt.Errorf("%w; nothing was removed", err)
+		return nil, e.interrupted(fmt.Errorf("%w; nothing was removed", err))
 	}
 	if len(gone) > 0 {
 		e.log.Info("journal: removed records older than --journal-retention", "records", len(gone), "retention", retention.FormatAge(keepFor))
@@ -84,7 +85,7 @@ func (e *env) keptRemoved(window time.Duration) (map[string][]storage.Digest, er
 	}
 	tags, err := e.st.RemovedSince(e.c.Context, time.Now().Add(-window))
 	if err != nil {
-		return nil, fmt.Errorf("--keep-removed %s: %w; nothing was removed", retention.FormatAge(window), err)
+		return nil, e.interrupted(fmt.Errorf("--keep-removed %s: %w; nothing was removed", retention.FormatAge(window), err))
 	}
 	out := map[string][]storage.Digest{}
 	for repo, ts := range tags {
@@ -95,6 +96,15 @@ func (e *env) keptRemoved(window time.Duration) (map[string][]storage.Digest, er
 		}
 	}
 	return out, nil
+}
+
+// interrupted wraps err with storage.ErrInterrupted when a signal ended
+// the run's context.
+func (e *env) interrupted(err error) error {
+	if e.c.Context.Err() != nil && !errors.Is(err, storage.ErrInterrupted) {
+		return fmt.Errorf("%w: %w", storage.ErrInterrupted, err)
+	}
+	return err
 }
 
 // commandLine is the run's command line as a shell would take it back.

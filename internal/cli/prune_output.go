@@ -42,7 +42,8 @@ type pruneJSON struct {
 	SkippedTags  []skippedTag `json:"skipped_tags"`
 	Repositories []repoCount  `json:"repositories"`
 	Ungoverned   int          `json:"repositories_no_rule_governs"`
-	GC           *gcSummary   `json:"gc"` // null with --no-gc
+	GC           *gcReport    `json:"gc"`       // null with --no-gc; a dry run's holds the plan (gcjson.go)
+	Warnings     []string     `json:"warnings"` // about the rules: exclusion patterns that keep less than they may seem to
 }
 
 func toPruned(d retention.Decision) prunedTag {
@@ -108,7 +109,11 @@ func printPrune(e *env, req pruneRequest, res *pruneResult) error {
 
 func (res *pruneResult) document(dryRun bool) pruneJSON {
 	doc := pruneJSON{DryRun: dryRun, RemovedTags: []prunedTag{}, SkippedTags: []skippedTag{},
-		Repositories: res.counts(), Ungoverned: res.ungoverned, GC: res.gc}
+		Repositories: res.counts(), Ungoverned: res.ungoverned, Warnings: append([]string{}, res.warnings...)}
+	if res.gc != nil {
+		r := gcDocument(*res.gc, res.gcPlan, dryRun)
+		doc.GC = &r
+	}
 	for _, d := range res.removed {
 		doc.RemovedTags = append(doc.RemovedTags, toPruned(d))
 	}

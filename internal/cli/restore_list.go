@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/regprune/regprune/restore"
-	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
 )
 
@@ -120,7 +119,7 @@ func runTagLsRemoved(g *globals, c *cli.Context) error {
 	}
 	var cs []restore.Candidate
 	for _, cand := range j.Latest() {
-		if matchesAny(c.Args().Slice(), cand.Tag.Repository) {
+		if c.NArg() == 0 || matchesAny(c.Args().Slice(), cand.Tag.Repository) {
 			cs = append(cs, cand)
 		}
 	}
@@ -142,18 +141,6 @@ func runTagLsRemoved(g *globals, c *cli.Context) error {
 		return fmt.Errorf("tag ls --removed: %s of the journal cannot be read (restore --list): %w", plural(len(bad), "record"), bad[0].Err)
 	}
 	return nil
-}
-
-func matchesAny(patterns []string, repo string) bool {
-	if len(patterns) == 0 {
-		return true
-	}
-	for _, p := range patterns {
-		if storage.MatchGlob(p, repo) {
-			return true
-		}
-	}
-	return false
 }
 
 func printRemovedRows(e *env, rows []removedRow) error {

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
 	"github.com/regprune/regprune/internal/metrics"
 	"github.com/regprune/regprune/scan"
@@ -31,12 +29,17 @@ func tagRmCommand(g *globals) *cli.Command {
 		Name:      "rm",
 		Usage:     "remove tags (only the tags: manifests and blobs stay for gc)",
 		ArgsUsage: "REF...",
-		Description: "REF is repository:tag; either side may be a shell-style glob ('team/*:pr-*', 'i*:T?2').\n" +
-			"Every REF is resolved before anything is removed. A malformed REF (outside the reference grammar,\n" +
-			"'..', absolute, '_' components) is a usage error (exit 2); an unknown repository or tag, or a glob\n" +
-			"matching nothing, exits 1. Either way nothing is removed. Removes _manifests/tags/<tag> only,\n" +
-			"after recording each tag (digest, push time, history) in the journal: regprune restore puts it back.\n" +
-			"Takes the lock (exit 3 when another regprune holds it); --dry-run takes no lock and writes nothing.",
+		Description: "REF is [HOST/]REPOSITORY:TAG, as docker and crane print references: a registry host in front\n" +
+			"(a first component with '.' or ':', or localhost) is dropped. Either side may be a shell-style glob\n" +
+			"('team/*:pr-*', 'i*:T?2'). REPOSITORY@DIGEST removes every tag pointing at that manifest;\n" +
+			"REPOSITORY:TAG@DIGEST removes the tag only while it points at DIGEST (race-free scripted removal: a\n" +
+			"tag that moved is refused, exit 1, naming both digests). A malformed REF (outside the reference\n" +
+			"grammar, '..', absolute, '_' components) is a usage error (exit 2); an unknown repository or tag, or\n" +
+			"a glob matching nothing, exits 1. Either way nothing is removed. REFs are resolved once the lock is\n" +
+			"held, and each tag is read again just before it goes: what is reported is what was removed, with\n" +
+			"the digest removed. Removes _manifests/tags/<tag> only, after recording each tag (digest, push\n" +
+			"time, history) in the journal: regprune restore puts it back. Takes the lock (exit 3 when another\n" +
+			"regprune holds it); --dry-run takes no lock and writes nothing.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be removed; change nothing"},
 			jobsFlag(),
@@ -47,11 +50,11 @@ func tagRmCommand(g *globals) *cli.Command {
 }
 
 func runTagRm(g *globals, c *cli.Context) error {
-	refs := c.Args().Slice()
-	if len(refs) == 0 {
+	if c.NArg() == 0 {
 		return usagef("tag rm: give at least one REF (repository:tag)")
 	}
-	if err := checkRefs(refs); err != nil {
+	refs, err := parseTagRefs(c.Args().Slice())
+	if err != nil {
 		return err
 	}
 	keepFor, err := readJournalRetention(c)
@@ -63,118 +66,73 @@ func runTagRm(g *globals, c *cli.Context) error {
 		return err
 	}
 	jobs := max(c.Int("jobs"), 1)
-	targets, err := resolveTags(c.Context, e.st, refs, jobs)
+	res := tagRmResult{DryRun: c.Bool("dry-run")}
+	// A REF naming nothing fails here, before the lock file is even
+	// created; a real run then resolves the REFs again, for good, under
+	// the lock (a tag pushed again while it waited is read as it is now).
+	tags, err := resolveTagRefs(c.Context, e.st, refs, jobs)
 	if err != nil {
 		return err
 	}
-	res := tagRmResult{DryRun: c.Bool("dry-run"), Removed: targets}
 	if res.DryRun {
 		e.stats.DryRun()
-	} else if res.Removed, err = removeTags(c.Context, e, targets, jobs, keepFor); err != nil {
-		_ = printRemoved(e, res)
-		return err
+		res.Removed = removedTags(tags)
+		return printRemoved(e, res)
 	}
-	e.stats.Removed(metrics.Removed{Tags: len(res.Removed)}, 0)
-	return printRemoved(e, res)
-}
-
-// checkRefs checks every REF's form before the storage is even opened:
-// any malformed REF is a usage error naming it.
-func checkRefs(refs []string) error {
-	var errs []error
-	for _, r := range refs {
-		if _, _, err := scan.ParseRef(r); err != nil {
-			errs = append(errs, fmt.Errorf("REF %q: %w", r, err))
-		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", storage.ErrUsage, errors.Join(errs...))
-	}
-	return nil
-}
-
-// resolveTags resolves refs against the storage and reads each tag's
-// current digest. It reads only the tags of repositories some REF names.
-func resolveTags(ctx context.Context, st *storage.Storage, refs []string, jobs int) ([]removedTag, error) {
-	all, err := st.Repositories(ctx, jobs)
-	if err != nil {
-		return nil, err
-	}
-	var wanted []string
-	for _, r := range all {
-		for _, ref := range refs {
-			if rg, _, err := scan.ParseRef(ref); err == nil && len(scan.MatchRepositories(rg, []string{r})) > 0 {
-				wanted = append(wanted, r)
-				break
-			}
-		}
-	}
-	tags, err := listTags(ctx, st, wanted, jobs)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range all {
-		if _, ok := tags[r]; !ok {
-			tags[r] = nil
-		}
-	}
-	names, err := scan.ResolveRefs(refs, tags)
-	if err != nil {
-		return nil, err
-	}
-	return readDigests(ctx, st, names, jobs)
-}
-
-func readDigests(ctx context.Context, st *storage.Storage, names []scan.TagName, jobs int) ([]removedTag, error) {
-	out := make([]removedTag, len(names))
-	err := eachTag(ctx, st, names, jobs, func(_ context.Context, i int, t storage.Tag) {
-		out[i] = removedTag{Repository: t.Repository, Tag: t.Name}
-		if t.LinkErr == nil {
-			out[i].Digest = t.Digest.String()
-		}
-	})
-	return out, err
-}
-
-// removeTags takes the lock, reads each tag again, records them all in
-// the journal and removes each tag's directory, at most jobs at a time
-// (scan.RemoveTags: a tag pushed again meanwhile is kept, and said). It
-// returns the tags actually removed, also on error.
-func removeTags(ctx context.Context, e *env, targets []removedTag, jobs int, keepFor time.Duration) ([]removedTag, error) {
 	lk, err := e.lock()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer lk.Unlock()
 	j, err := e.beginJournal(keepFor)
 	if err != nil {
-		return nil, err
-	}
-	tags := make([]storage.Tag, len(targets))
-	err = storage.Each(ctx, len(targets), jobs, func(ctx context.Context, i int) (err error) {
-		tags[i], err = scan.ReadTag(ctx, e.st, targets[i].Repository, targets[i].Tag)
 		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the tags again: %w; nothing was removed", err)
 	}
-	done, skipped, err := scan.RemoveTags(ctx, e.st, j, tags, jobs)
-	var removed []removedTag
-	for _, t := range done {
+	tags, err = resolveTagRefs(c.Context, e.st, refs, jobs)
+	if err != nil {
+		return err
+	}
+	removed, err := removeTags(e, j, tags, jobs)
+	res.Removed = removedTags(removed)
+	e.stats.Removed(metrics.Removed{Tags: len(removed)}, 0)
+	if err != nil && len(removed) == 0 {
+		return err // nothing changed: no summary
+	}
+	if perr := printRemoved(e, res); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}
+
+// removeTags records the tags in the run's journal j, then removes them,
+// each read again just before it goes (one that changed since it was
+// resolved stays, and fails the run). It returns the tags actually
+// removed, also on error.
+func removeTags(e *env, j *storage.Journal, tags []storage.Tag, jobs int) ([]storage.Tag, error) {
+	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, j, tags, jobs)
+	for _, t := range removed {
 		e.log.Debug("tag rm: removed", "repository", t.Repository, "tag", t.Name, "digest", t.Digest)
-		rt := removedTag{Repository: t.Repository, Tag: t.Name}
-		if t.LinkErr == nil {
-			rt.Digest = t.Digest.String()
-		}
-		removed = append(removed, rt)
 	}
+	var errs []error
 	for _, s := range skipped {
-		fmt.Fprintf(e.stderr, "regprune: kept %s: %s\n", s.Tag.Ref(), s.Why)
+		errs = append(errs, fmt.Errorf("tag %s left in place: %s", s.Tag.Ref(), s.Why))
 	}
 	if err != nil {
-		return removed, fmt.Errorf("removed %d of %d tags: %w", len(removed), len(targets), err)
+		errs = append(errs, fmt.Errorf("removed %d of %d tags: %w", len(removed), len(tags), err))
 	}
-	return removed, nil
+	return removed, errors.Join(errs...)
+}
+
+// removedTags are tags as tag rm reports them.
+func removedTags(tags []storage.Tag) []removedTag {
+	out := make([]removedTag, len(tags))
+	for i, t := range tags {
+		out[i] = removedTag{Repository: t.Repository, Tag: t.Name}
+		if t.LinkErr == nil {
+			out[i].Digest = t.Digest.String()
+		}
+	}
+	return out
 }
 
 func printRemoved(e *env, res tagRmResult) error {
