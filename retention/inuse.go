@@ -238,3 +238,7 @@ func (s *ImageRefSet) HasDigests(repo string) bool {
 	}
 	return false
 }
+
+// Len is the number of references that may keep tags (those of the host,
+// with --registry-host).
+func (s *ImageRefSet) Len() int { return len(s.refs) }

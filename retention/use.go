@@ -34,12 +34,12 @@ type Children struct {
 	Err     error
 }
 
-// usesPulls says whether the rule judges by the pull history.
-func (r Rule) usesPulls() bool { return r.KeepPulledWithin > 0 || r.KeepLastPulled > 0 }
+// UsesPulls says whether the rule judges by the pull history.
+func (r Rule) UsesPulls() bool { return r.KeepPulledWithin > 0 || r.KeepLastPulled > 0 }
 
 // usesDigests says whether the rule may keep a tag for a use of its
 // manifest by digest: a pull by digest, or an image in use by digest.
-func (r Rule) usesDigests() bool { return r.usesPulls() || len(r.KeepRefs) > 0 }
+func (r Rule) usesDigests() bool { return r.UsesPulls() || len(r.KeepRefs) > 0 }
 
 // NeedsChildren says whether Select needs the children of the tags of
 // repository repo (Use.Children): when the rule governing repo keeps tags
@@ -56,7 +56,7 @@ func needsChildren(repo string, rule Rule, use Use) bool {
 	if !rule.usesDigests() {
 		return false
 	}
-	if rule.usesPulls() && use.Pulls != nil && use.Pulls.HasDigestPulls(repo) {
+	if rule.UsesPulls() && use.Pulls != nil && use.Pulls.HasDigestPulls(repo) {
 		return true
 	}
 	for _, name := range rule.KeepRefs {
@@ -123,7 +123,7 @@ func CheckCoverage(rules []Rule, repos []string, h *pulls.History, now time.Time
 		}
 	}
 	for i, r := range rules {
-		if !used[i] || !r.usesPulls() {
+		if !used[i] || !r.UsesPulls() {
 			continue
 		}
 		if r.KeepPulledWithin > 0 {

@@ -59,7 +59,7 @@ func gatherUse(tags []storage.Tag, cands []int, rule Rule, now time.Time, use Us
 			}
 			kids = c.Digests
 		}
-		if rule.usesPulls() && use.Pulls != nil {
+		if rule.UsesPulls() && use.Pulls != nil {
 			e.last = use.Pulls.LastPull(repo, pulls.Tag{Name: t.Name, Digest: t.Digest, Children: kids})
 		}
 		e.inUse, e.unread = refInUse(rule, use, t, kids, e.unread)
@@ -162,7 +162,7 @@ func notInUse(rule Rule, now time.Time, ev useEvidence) []string {
 	if rule.KeepLastPulled > 0 {
 		why = append(why, "not "+mostRecentlyPulled(rule.KeepLastPulled))
 	}
-	if rule.usesPulls() {
+	if rule.UsesPulls() {
 		if ev.last.Via == pulls.Never {
 			why = append(why, "no pull recorded")
 		} else {

@@ -39,10 +39,12 @@ type repoCount struct {
 type pruneJSON struct {
 	DryRun       bool         `json:"dry_run"`
 	RemovedTags  []prunedTag  `json:"removed_tags"`
+	KeptTags     []prunedTag  `json:"kept_tags"` // every other tag of the governed repositories, with its reason
 	SkippedTags  []skippedTag `json:"skipped_tags"`
 	Repositories []repoCount  `json:"repositories"`
 	Ungoverned   int          `json:"repositories_no_rule_governs"`
-	GC           *gcSummary   `json:"gc"` // null with --no-gc
+	GC           *gcSummary   `json:"gc"`            // null with --no-gc
+	Use          *useReport   `json:"use,omitempty"` // what the rules by use judged by
 }
 
 func toPruned(d retention.Decision) prunedTag {
@@ -77,12 +79,16 @@ func printPrune(e *env, req pruneRequest, res *pruneResult) error {
 	if res == nil {
 		return nil
 	}
+	printUse(e, res.use)
 	if e.json {
 		return e.printJSON(res.document(req.dryRun))
 	}
 	w := e.stdout
 	if req.dryRun || e.verbose {
 		if err := printRemovedTable(w, res.removed, req.dryRun); err != nil {
+			return err
+		}
+		if err := printKeptTable(w, res.kept(), req.dryRun); err != nil {
 			return err
 		}
 	}
@@ -107,10 +113,13 @@ func printPrune(e *env, req pruneRequest, res *pruneResult) error {
 }
 
 func (res *pruneResult) document(dryRun bool) pruneJSON {
-	doc := pruneJSON{DryRun: dryRun, RemovedTags: []prunedTag{}, SkippedTags: []skippedTag{},
-		Repositories: res.counts(), Ungoverned: res.ungoverned, GC: res.gc}
+	doc := pruneJSON{DryRun: dryRun, RemovedTags: []prunedTag{}, KeptTags: []prunedTag{}, SkippedTags: []skippedTag{},
+		Repositories: res.counts(), Ungoverned: res.ungoverned, GC: res.gc, Use: res.use}
 	for _, d := range res.removed {
 		doc.RemovedTags = append(doc.RemovedTags, toPruned(d))
+	}
+	for _, d := range res.kept() {
+		doc.KeptTags = append(doc.KeptTags, toPruned(d))
 	}
 	for _, s := range res.skipped {
 		doc.SkippedTags = append(doc.SkippedTags, skippedTag{prunedTag: toPruned(s.Decision), Why: s.Why})
