@@ -408,7 +408,9 @@ func TestPullsRecord(t *testing.T) {
 	// by-tag goes; the next recording drops its pull; the history shrinks.
 	mustRun(t, 0, "--root", root, "tag", "rm", "app:by-tag")
 	rec := mustRun(t, 0, "--root", root, "--json", "pulls", "record", logFile)
-	var doc struct{ History struct{ Dropped struct{ Tags int } } }
+	var doc struct {
+		History struct{ Dropped struct{ Tags int } }
+	}
 	if err := json.Unmarshal([]byte(rec.Stdout), &doc); err != nil || doc.History.Dropped.Tags != 1 {
 		t.Errorf("record after tag rm: dropped %+v, %v\n%s", doc.History.Dropped, err, rec.Stdout)
 	}
