@@ -194,6 +194,7 @@ type pruneResult struct {
 	gc         *gcSummary           // nil with --no-gc or when stopped before gc
 	ungoverned int                  // repositories no rule governs (not read)
 	use        *useReport           // what the rules by use judged by; nil without them
+	manifests  *scan.Manifests      // read for the rules by use; gc reads through it too
 }
 
 // pruneRepositories lists the repositories and checks that every --repo
@@ -218,12 +219,12 @@ func prunePlan(e *env, req pruneRequest, repos []string) (*pruneResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	use := req.use.use
-	if use.Children, err = readChildren(e.c.Context, e.st, req.rules, use, tags, req.gc.Jobs); err != nil {
+	use, mans := req.use.use, scan.NewManifests(e.st)
+	if use.Children, err = readChildren(e.c.Context, mans, req.rules, use, tags, req.gc.Jobs); err != nil {
 		return nil, err
 	}
 	res := &pruneResult{decisions: retention.SelectUse(tags, req.rules, req.use.now, use), ungoverned: len(repos) - len(governed),
-		use: req.use.report}
+		use: req.use.report, manifests: mans}
 	for _, d := range res.decisions {
 		if d.Remove {
 			res.removed = append(res.removed, d)

@@ -240,10 +240,11 @@ func readRefs(name, path string, stdin io.Reader, host string) (*retention.Image
 }
 
 // readChildren reads, for the tags of the repositories whose rule needs
-// them (retention.NeedsChildren), every manifest their index reaches, at
-// most jobs tags at a time. What cannot be read is kept in the tag's
-// entry: Select keeps such a tag.
-func readChildren(ctx context.Context, st *storage.Storage, rules []retention.Rule, use retention.Use, tags []storage.Tag, jobs int) (map[string]retention.Children, error) {
+// them (retention.NeedsChildren), every manifest their index reaches,
+// through mans (the gc that follows reads through it too: each manifest
+// is read once), at most jobs tags at a time. What cannot be read is kept
+// in the tag's entry: Select keeps such a tag.
+func readChildren(ctx context.Context, mans *scan.Manifests, rules []retention.Rule, use retention.Use, tags []storage.Tag, jobs int) (map[string]retention.Children, error) {
 	need := map[string]bool{}
 	var todo []storage.Tag
 	for _, t := range tags {
@@ -257,7 +258,6 @@ func readChildren(ctx context.Context, st *storage.Storage, rules []retention.Ru
 		}
 	}
 	kids := make([]retention.Children, len(todo))
-	mans := scan.NewManifests(st)
 	err := storage.Each(ctx, len(todo), jobs, func(ctx context.Context, i int) error {
 		kids[i].Digests, kids[i].Err = scan.IndexChildren(ctx, mans, todo[i].Digest)
 		return ctx.Err()
