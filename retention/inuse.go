@@ -137,7 +137,7 @@ func ParseImageRef(text string) (ImageRef, error) {
 		Host:       reference.Domain(named),
 		Repository: reference.Path(named),
 	}
-	if first, _, _ := strings.Cut(name, "/"); !strings.Contains(name, "/") || !(strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first) {
+	if host, _ := storage.SplitHost(name); host == "" {
 		ref.hostless = true
 		ref.short, _, _ = strings.Cut(strings.SplitN(name, "@", 2)[0], ":")
 	}

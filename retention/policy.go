@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -264,13 +263,13 @@ func (p policyParser) globs(k, v *yaml.Node) ([]string, error) {
 	return gs, nil
 }
 
-// regexps reads one regular expression or a list of them.
-func (p policyParser) regexps(k, v *yaml.Node) ([]*regexp.Regexp, error) {
+// regexps reads one tag pattern or a list of them.
+func (p policyParser) regexps(k, v *yaml.Node) ([]*TagPattern, error) {
 	ns, err := p.scalars(k, v)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*regexp.Regexp, len(ns))
+	out := make([]*TagPattern, len(ns))
 	for i, n := range ns {
 		if out[i], err = p.regexp(k, n, n.Value); err != nil {
 			return nil, err
@@ -279,8 +278,8 @@ func (p policyParser) regexps(k, v *yaml.Node) ([]*regexp.Regexp, error) {
 	return out, nil
 }
 
-func (p policyParser) regexp(k, v *yaml.Node, s string) (*regexp.Regexp, error) {
-	re, err := CompileTagRegexp(s)
+func (p policyParser) regexp(k, v *yaml.Node, s string) (*TagPattern, error) {
+	re, err := CompileTagPattern(s)
 	if err != nil {
 		return nil, p.errorf(v, k.Value, "%v", err)
 	}
@@ -294,15 +293,4 @@ func (p policyParser) count(k, v *yaml.Node) (int, error) {
 		return 0, p.errorf(v, k.Value, "want a whole number, zero or more, not %q", v.Value)
 	}
 	return n, nil
-}
-
-// CompileTagRegexp compiles a tag regular expression (Go syntax, matching
-// anywhere in the name unless anchored with ^ and $). The error names the
-// expression; callers wrap it with their sentinel.
-func CompileTagRegexp(s string) (*regexp.Regexp, error) {
-	re, err := regexp.Compile(s)
-	if err != nil {
-		return nil, fmt.Errorf("tag regular expression %q: %w", s, err)
-	}
-	return re, nil
 }

@@ -32,15 +32,15 @@ func TestParsePolicy(t *testing.T) {
 	cases := map[string]struct{ in, want string }{
 		"list": {`
 - repositories: ["team/*", app]
-  tags: ^pr-
-  exclude_tags: [-keep$, ^pr-1$]
+  tags: pr-.*
+  exclude_tags: [.*-keep, pr-1]
   older_than: 7d
 - repositories: app
   keep_last: 10
   older_than: 36h
 - tags: .*
   older_than: 2w
-`, `p.yaml:2 repos=["team/*" "app"] tags=^pr- exclude=[-keep$ ^pr-1$] older=1w keep=0
+`, `p.yaml:2 repos=["team/*" "app"] tags=pr-.* exclude=[.*-keep pr-1] older=1w keep=0
 p.yaml:6 repos=["app"] tags=<nil> exclude=[] older=36h keep=10
 p.yaml:9 repos=[] tags=.* exclude=[] older=2w keep=0
 `},
@@ -144,7 +144,7 @@ func TestLoadPolicy(t *testing.T) {
 // file; every success a usable list of rules.
 func FuzzParsePolicy(f *testing.F) {
 	seeds := []string{
-		"- repositories: [a/*]\n  tags: ^pr-\n  exclude_tags: [x]\n  older_than: 7d\n  keep_last: 3\n",
+		"- repositories: [a/*]\n  tags: pr-.*\n  exclude_tags: [x]\n  older_than: 7d\n  keep_last: 3\n",
 		"rules:\n  - keep_last: 1\n",
 		"- &a {keep_last: 1, repositories: x}\n- *a\n",
 		"- older_than: 1d12h\n", "- keep_last: -1\n",

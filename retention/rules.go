@@ -6,7 +6,6 @@ package retention
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,21 +17,21 @@ import (
 // Rule is one retention rule: which repositories it governs and, in each,
 // which tags it removes.
 //
-// A tag is a candidate when its name matches Tags (every tag when nil) and
-// none of ExcludeTags. Of the candidates of one repository, the keep rules
-// each keep some, and a candidate any of them keeps stays: the KeepLast
-// most recently pushed (ties broken by name), and, judged by use (see
-// use.go), those in use (KeepRefs), pulled within KeepPulledWithin, among
-// the KeepLastPulled most recently pulled, or among the KeepSemver highest
-// versions. Of the rest, those pushed more than OlderThan ago are removed
-// (all of them when OlderThan is zero).
+// A tag is a candidate when its whole name matches Tags (every tag when
+// nil) and none of ExcludeTags (see TagPattern). Of the candidates of one
+// repository, the keep rules each keep some, and a candidate any of them
+// keeps stays: the KeepLast most recently pushed (ties broken by name),
+// and, judged by use (see use.go), those in use (KeepRefs), pulled within
+// KeepPulledWithin, among the KeepLastPulled most recently pulled, or
+// among the KeepSemver highest versions. Of the rest, those pushed more
+// than OlderThan ago are removed (all of them when OlderThan is zero).
 type Rule struct {
-	Name         string           // how reports name the rule
-	Repositories []string         // globs (MatchGlob: * stops at /); none: every repository
-	Tags         *regexp.Regexp   // nil: every tag
-	ExcludeTags  []*regexp.Regexp // a tag matching any of these is kept
-	OlderThan    time.Duration    // 0: no age limit
-	KeepLast     int              // 0: no count kept
+	Name         string        // how reports name the rule
+	Repositories []string      // globs (MatchGlob: * stops at /); none: every repository
+	Tags         *TagPattern   // nil: every tag
+	ExcludeTags  []*TagPattern // a tag matching any of these is kept
+	OlderThan    time.Duration // 0: no age limit
+	KeepLast     int           // 0: no count kept
 
 	KeepPulledWithin time.Duration // 0: no such rule; keeps tags pulled (or pushed) within it
 	KeepLastPulled   int           // 0: no such rule; keeps the N most recently pulled

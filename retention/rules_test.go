@@ -3,7 +3,6 @@ package retention
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -50,7 +49,7 @@ func fixtureTags() []storage.Tag {
 func TestSelect(t *testing.T) {
 	t.Parallel()
 	day := 24 * time.Hour
-	re := regexp.MustCompile
+	re := mustPattern
 	cases := []struct {
 		name  string
 		rules []Rule
@@ -60,10 +59,13 @@ func TestSelect(t *testing.T) {
 		{"keep-last-3", []Rule{{Name: "last3", KeepLast: 3}}},
 		{"keep-last-3-older-than-30d", []Rule{{Name: "last3-30d", KeepLast: 3, OlderThan: 30 * day}}},
 		{"keep-last-more-than-candidates", []Rule{{Name: "last50", KeepLast: 50}}},
-		{"tie-broken-by-name", []Rule{{Name: "main1", Repositories: []string{"app"}, Tags: re(`^main-`), KeepLast: 1}}},
-		{"tag-with-exclude", []Rule{{Name: "pr", Tags: re(`^pr-`), ExcludeTags: []*regexp.Regexp{re(`-2$`)}, OlderThan: 7 * day}}},
-		{"unanchored-regexp", []Rule{{Name: "has1", Tags: re(`1`)}}},
-		{"exclude-releases", []Rule{{Name: "dev", ExcludeTags: []*regexp.Regexp{re(`^latest$`), re(`^v?\d+\.\d+$`)}, KeepLast: 2}}},
+		{"tie-broken-by-name", []Rule{{Name: "main1", Repositories: []string{"app"}, Tags: re(`main-.*`), KeepLast: 1}}},
+		{"tag-with-exclude", []Rule{{Name: "pr", Tags: re(`pr-.*`), ExcludeTags: []*TagPattern{re(`.*-2`)}, OlderThan: 7 * day}}},
+		// Patterns match whole names: "1" matches the tag 1 only (none
+		// here), ".*1.*" every tag holding a 1.
+		{"whole-name", []Rule{{Name: "is1", Tags: re(`1`)}}},
+		{"within-name", []Rule{{Name: "has1", Tags: re(`.*1.*`)}}},
+		{"exclude-releases", []Rule{{Name: "dev", ExcludeTags: []*TagPattern{re(`latest`), re(`v?\d+\.\d+`)}, KeepLast: 2}}},
 		{"repository-globs", []Rule{
 			{Name: "team", Repositories: []string{"team/*"}, OlderThan: 7 * day},
 			{Name: "app", Repositories: []string{"ap?"}, KeepLast: 1},
@@ -72,8 +74,8 @@ func TestSelect(t *testing.T) {
 			{Name: "app-keep5", Repositories: []string{"app"}, KeepLast: 5},
 			{Name: "rest-1d", OlderThan: day},
 		}},
-		{"nested-glob", []Rule{{Name: "nested", Repositories: []string{"*/*/*", "other"}, Tags: re(`^nightly-|^x$`), OlderThan: 30 * day}}},
-		{"tags-only", []Rule{{Name: "nightly", Tags: re(`^nightly-`)}}},
+		{"nested-glob", []Rule{{Name: "nested", Repositories: []string{"*/*/*", "other"}, Tags: re(`nightly-.*|x`), OlderThan: 30 * day}}},
+		{"tags-only", []Rule{{Name: "nightly", Tags: re(`nightly-.*`)}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -83,6 +85,15 @@ func TestSelect(t *testing.T) {
 			assertGolden(t, c.name+".golden", renderDecisions(c.rules, ds))
 		})
 	}
+}
+
+// mustPattern compiles a tag pattern of a test.
+func mustPattern(s string) *TagPattern {
+	p, err := CompileTagPattern(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 // checkDecisions asserts what holds whatever the rules: one decision per

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -126,7 +125,7 @@ func stale(h *pulls.History, age time.Duration) *pulls.History {
 func TestSelectUse(t *testing.T) {
 	t.Parallel()
 	day := 24 * time.Hour
-	re := regexp.MustCompile
+	re := mustPattern
 	cases := []struct {
 		name      string
 		coverFrom time.Duration
@@ -141,7 +140,7 @@ func TestSelectUse(t *testing.T) {
 		}},
 		{"no-history", 60 * day, []Rule{{Name: "used", KeepPulledWithin: 30 * day}}, func(u *Use) { u.Pulls = nil }},
 		{"last-pulled-2", 60 * day, []Rule{{Name: "recent2", KeepLastPulled: 2}}, nil},
-		{"semver-2", 60 * day, []Rule{{Name: "versions", Tags: re(`\d`), KeepSemver: 2}}, nil},
+		{"semver-2", 60 * day, []Rule{{Name: "versions", Tags: re(`.*\d.*`), KeepSemver: 2}}, nil},
 		{"keep-refs", 60 * day, []Rule{{Name: "inuse", KeepRefs: []string{"pods.txt"}}}, nil},
 		{"keep-refs-not-given", 60 * day, []Rule{{Name: "inuse", KeepRefs: []string{"pods.txt", "other.txt"}}}, nil},
 		{"children-not-read", 60 * day, []Rule{{Name: "used", KeepPulledWithin: 30 * day}}, func(u *Use) { u.Children = nil }},
@@ -152,7 +151,7 @@ func TestSelectUse(t *testing.T) {
   keep_last_pulled: 1
   keep_refs: pods.txt
 - repositories: app
-  tags: ^v
+  tags: v.*
   keep_semver: 1
   keep_pulled_within: 2w
   older_than: 65d

@@ -38,7 +38,8 @@ type Skipped struct {
 // RemoveTags removes tags (as read, ReadTag), at most jobs at a time. Just
 // before removing a tag it reads the tag again: one that now points
 // elsewhere or was pushed since (the registry may be serving pushes) is
-// skipped, not removed. It returns what it removed and skipped up to the
+// skipped, not removed. A tag read without a valid current link is
+// removed only while it still has none. It returns what it removed and skipped up to the
 // first error, each in the order of tags; on error (a failed delete, a
 // cancelled context) the rest are left in place, each tag either whole or
 // gone.
@@ -77,7 +78,7 @@ func removeTag(ctx context.Context, st *storage.Storage, t storage.Tag) (string,
 	if err != nil {
 		return "", fmt.Errorf("tag %s: %w", t.Ref(), err)
 	}
-	if now.LinkErr != nil || now.Digest != t.Digest || !now.Pushed.Equal(t.Pushed) {
+	if (now.LinkErr == nil) != (t.LinkErr == nil) || now.Digest != t.Digest || !now.Pushed.Equal(t.Pushed) {
 		return "changed since it was read (pushed again during the run)", nil
 	}
 	if err := st.DeleteTag(ctx, t.Repository, t.Name); err != nil {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# make demo: regprune on a temporary copy of the sample registry in
-# testdata/sample (a real tree written by docker/distribution v2.8.3):
-# list the tags, remove the seed case's tags with --dry-run and for real,
-# and list again. The committed sample itself is never touched.
+# make demo: what an operator does with regprune, on a temporary copy of the
+# sample registry in testdata/sample (a real tree written by a distribution
+# registry; the committed copy is never touched): list the tags, remove
+# three of them (first with --dry-run), reclaim the space they held with gc
+# (first with --dry-run), and check that every remaining image is whole.
 #
 # Usage: scripts/demo.sh [path/to/regprune]
 set -euo pipefail
@@ -28,25 +29,25 @@ step() {
 }
 
 echo "ROOT=$root (a copy of testdata/sample: $(du -sk "$root" | cut -f1) KiB)"
-echo "Seed case: i:T13 shares i:T12's manifest; remove T12, T22 and T52 and nothing else."
+echo "Remove the tags T12, T22 and T52 of repository i; i:T13 points at the same image as i:T12 and must stay whole."
 
 step tag ls
 step tag rm --dry-run 'i:T?2'
 step tag rm i:T12 i:T22 i:T52
 step tag ls i
 
-# ---- gc step (the gc engineer adds it here) --------------------------------
-# The copy's files are dated now (cp), so --grace 0: nothing here is a push
-# in progress. The dry run lists every object; the real run removes exactly
-# those; a second run finds nothing; check finds no broken tag.
+# Reclaim the space. The copy's files are dated now (cp), and no registry
+# is pushing to it, so --grace 0: the default 1h would keep everything as
+# possibly a push in progress. The dry run lists every object; the real run
+# removes exactly those; a second run finds nothing; check finds no broken
+# image.
 step gc --delete-untagged --grace 0 --dry-run
 step gc --delete-untagged --grace 0
 again=$("$bin" --quiet --root "$root" --json gc --delete-untagged --grace 0)
 grep -q '"freed_bytes": 0,' <<<"$again" || { echo "demo: a second gc still removed something: $again" >&2; exit 1; }
 step check
-# ---- end of gc step ---------------------------------------------------------
 
-# The demo fails unless exactly the seed case happened.
+# The demo fails unless exactly those three tags went.
 after=$("$bin" --quiet --root "$root" --json tag ls i)
 for tag in T11 T13 T21 T51; do
 	grep -q "\"tag\": \"$tag\"" <<<"$after" || { echo "demo: i:$tag is gone" >&2; exit 1; }

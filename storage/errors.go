@@ -25,6 +25,9 @@ var (
 	ErrBadManifest = errors.New("bad manifest")
 	// ErrNoMatch: a reference or glob that matches nothing.
 	ErrNoMatch = errors.New("no match")
+	// ErrTagMoved: a tag no longer points at the digest a REF names
+	// (repository:tag@digest); it is left in place.
+	ErrTagMoved = errors.New("tag moved")
 	// ErrUsage: bad command-line input (exit status 2).
 	ErrUsage = errors.New("usage")
 	// ErrInterrupted: the run was stopped by a signal between steps.

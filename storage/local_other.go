@@ -5,7 +5,6 @@ package storage
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/docker/distribution/registry/storage/driver"
 )
@@ -24,6 +23,6 @@ type rootDir struct{}
 
 func newLocal(string) (*local, error) { return nil, errNotLinux }
 
-func (s *Storage) lockFile(context.Context, time.Duration) (*Lock, error) { return nil, errNotLinux }
+func (s *Storage) lockFile(context.Context, LockOptions) (*Lock, error) { return nil, errNotLinux }
 
 func (l *Lock) unlockFile() error { return nil }

@@ -31,7 +31,7 @@ func (s *Storage) LockWith(ctx context.Context, opts LockOptions) (*Lock, error)
 	if s.local == nil {
 		return s.lockObject(ctx, opts)
 	}
-	return s.lockFile(ctx, opts.Wait)
+	return s.lockFile(ctx, opts)
 }
 
 // Unlock releases the lock. The lock file stays: removing it would let two

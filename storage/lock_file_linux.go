@@ -13,15 +13,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lockFile flocks the lock file, retrying until wait has passed.
-func (s *Storage) lockFile(ctx context.Context, wait time.Duration) (*Lock, error) {
+// lockFile flocks the lock file, retrying until opts.Wait has passed.
+func (s *Storage) lockFile(ctx context.Context, opts LockOptions) (*Lock, error) {
+	wait := opts.Wait
 	p := filepath.Join(s.LocalRoot, filepath.FromSlash(LockPath()))
 	fd, err := s.local.root.openLockFile(LockPath()[1:])
 	if err != nil {
 		return nil, lockFileError(p, err)
 	}
 	deadline := time.Now().Add(wait)
-	for {
+	for told := false; ; {
 		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 		switch {
 		case err == nil:
@@ -38,6 +39,10 @@ func (s *Storage) lockFile(ctx context.Context, wait time.Duration) (*Lock, erro
 				return nil, fmt.Errorf("%w: %s (waited %s)", ErrLocked, p, wait)
 			}
 			return nil, fmt.Errorf("%w: %s (use --lock-timeout to wait)", ErrLocked, p)
+		}
+		if !told && opts.Waiting != nil {
+			told = true
+			opts.Waiting(fmt.Sprintf("the lock file %s, held by another process (a file lock records no holder)", p))
 		}
 		select {
 		case <-ctx.Done():

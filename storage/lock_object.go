@@ -26,6 +26,10 @@ type LockOptions struct {
 	ForceUnlock bool          // remove an existing lock object, whatever its age
 	Command     string        // recorded in the lock object; "" for os.Args
 	Warn        func(string)  // told when a lock object is removed or taken over; may be nil
+	// Waiting, when set, is told once, when the lock is found held and
+	// Wait lets the run wait for it, whose lock that is: the lock object
+	// and the holder it records, or the lock file (flock records none).
+	Waiting func(held string)
 }
 
 // LockHolder is the content of the lock object: who holds the storage.
@@ -78,7 +82,7 @@ func (s *Storage) lockObject(ctx context.Context, opts LockOptions) (*Lock, erro
 	}
 	deadline := time.Now().Add(opts.Wait)
 	force := opts.ForceUnlock
-	for {
+	for told := false; ; told = true {
 		held, err := s.tryLockObject(ctx, me, opts, force)
 		force = false // remove at most the object found first
 		if err != nil {
@@ -89,6 +93,9 @@ func (s *Storage) lockObject(ctx context.Context, opts LockOptions) (*Lock, erro
 		}
 		if time.Now().After(deadline) {
 			return nil, s.lockedError(*held, opts)
+		}
+		if !told && opts.Waiting != nil {
+			opts.Waiting(fmt.Sprintf("the lock object %s, held by %s", s.lockName(), held.LockHolder))
 		}
 		select {
 		case <-ctx.Done():

@@ -5,13 +5,42 @@ import (
 	"regexp"
 	"strings"
 
+	newreference "github.com/distribution/reference"
 	"github.com/docker/distribution/reference"
 )
 
 var (
-	anchoredName = regexp.MustCompile(`^(?:` + reference.NameRegexp.String() + `)$`)
-	anchoredTag  = regexp.MustCompile(`^(?:` + reference.TagRegexp.String() + `)$`)
+	anchoredName   = regexp.MustCompile(`^(?:` + reference.NameRegexp.String() + `)$`)
+	anchoredTag    = regexp.MustCompile(`^(?:` + reference.TagRegexp.String() + `)$`)
+	anchoredDomain = regexp.MustCompile(`^(?:` + newreference.DomainRegexp.String() + `)$`) // IPv6 too
 )
+
+// SplitHost splits an image name as docker reads it into the registry
+// host it starts with and the rest: the first of several '/'-separated
+// components is a host when it holds a '.' or a ':', is "localhost", or
+// holds an upper-case letter (no repository name does). A name of one
+// component has no host, nor has a name whose first component is a glob
+// ("*.io/app": glob characters other than an IPv6 address's brackets). The
+// host is not otherwise checked: ValidHost does.
+func SplitHost(name string) (host, rest string) {
+	first, rest, ok := strings.Cut(name, "/")
+	if !ok || IsGlob(first) && ValidHost(first) != nil {
+		return "", name
+	}
+	if strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first {
+		return first, rest
+	}
+	return "", name
+}
+
+// ValidHost checks a registry host (name or IP address, with an optional
+// port) against distribution's grammar.
+func ValidHost(host string) error {
+	if !anchoredDomain.MatchString(host) {
+		return fmt.Errorf("%w: registry host %q is not a valid host name or address", ErrBadName, host)
+	}
+	return nil
+}
 
 // ValidRepository checks a repository name against distribution's reference
 // grammar and refuses anything that could leave the repositories directory.

@@ -13,12 +13,18 @@ import (
 )
 
 // Defaults used when neither --root nor --config is given, as in the stock
-// registry image.
+// registry images: registry:2 keeps its config at DefaultConfigPath,
+// registry:3 at DefaultConfigPathV3; both keep their data at DefaultRoot.
 const (
-	DefaultConfigPath = "/etc/docker/registry/config.yml"
-	DefaultRoot       = "/var/lib/registry"
-	RootEnv           = "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"
+	DefaultConfigPath   = "/etc/docker/registry/config.yml"
+	DefaultConfigPathV3 = "/etc/distribution/config.yml"
+	DefaultRoot         = "/var/lib/registry"
+	RootEnv             = "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"
 )
+
+// DefaultConfigPaths are the stock images' config files, registry:2's
+// first, the ones LocateFlags looks for.
+var DefaultConfigPaths = []string{DefaultConfigPath, DefaultConfigPathV3}
 
 // Location says where the storage is and how it was found.
 type Location struct {
@@ -31,8 +37,9 @@ type Location struct {
 	Log *slog.Logger
 }
 
-// Locate applies the search order: --root, --config, $RootEnv, the default
-// config file when it exists, the default root. getenv and exists are
+// Locate applies the search order: --root, --config, $RootEnv, the
+// default config file of registry:2 or of registry:3 when one exists (both:
+// a usage error, which one is meant is unknown), the default root. getenv and exists are
 // injected so the order is testable without touching the machine. An
 // empty value counts as not given: LocateFlags tells them apart.
 func Locate(root, config string, getenv func(string) string, exists func(string) bool) (Location, error) {
@@ -70,8 +77,19 @@ func LocateFlags(root, config Flag, lookupenv func(string) (string, bool), exist
 		}
 		return Location{Root: v, How: "$" + RootEnv}, nil
 	}
-	if exists(DefaultConfigPath) {
-		return Location{Config: DefaultConfigPath, How: "default config " + DefaultConfigPath}, nil
+	var found []string
+	for _, p := range DefaultConfigPaths {
+		if exists(p) {
+			found = append(found, p)
+		}
+	}
+	switch len(found) {
+	case 0:
+	case 1:
+		return Location{Config: found[0], How: "default config " + found[0]}, nil
+	default:
+		return Location{}, fmt.Errorf("%w: both %s (registry:2) and %s (registry:3) exist: give --config FILE "+
+			"(or --root DIR) to say which registry's storage", ErrUsage, found[0], found[1])
 	}
 	return Location{Root: DefaultRoot, How: "default root " + DefaultRoot}, nil
 }

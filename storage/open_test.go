@@ -25,6 +25,7 @@ func TestLocateOrder(t *testing.T) {
 	exists := func(ok bool) func(string) bool {
 		return func(p string) bool { return ok && p == DefaultConfigPath }
 	}
+	existsV3 := func(p string) bool { return p == DefaultConfigPathV3 }
 	cases := []struct {
 		name         string
 		root, config string
@@ -46,6 +47,23 @@ func TestLocateOrder(t *testing.T) {
 	}
 	if _, err := Locate("/r", "/c.yml", env(""), exists(false)); !errors.Is(err, ErrUsage) {
 		t.Errorf("--root with --config: %v, want ErrUsage", err)
+	}
+	// registry:3 keeps its config elsewhere; the zero-flag default finds it.
+	want := Location{Config: DefaultConfigPathV3, How: "default config " + DefaultConfigPathV3}
+	if got, err := Locate("", "", env(""), existsV3); err != nil || got != want {
+		t.Errorf("registry:3's config: Locate = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := Locate("", "", env("/e"), existsV3); err != nil || got.Root != "/e" {
+		t.Errorf("$%s before registry:3's config: %+v, %v", RootEnv, got, err)
+	}
+	// Both images' configs: which registry is meant is unknown.
+	both := func(p string) bool { return p == DefaultConfigPath || p == DefaultConfigPathV3 }
+	if got, err := Locate("", "", env(""), both); !errors.Is(err, ErrUsage) ||
+		!strings.Contains(err.Error(), DefaultConfigPath) || !strings.Contains(err.Error(), DefaultConfigPathV3) {
+		t.Errorf("both default configs: %+v, %v; want ErrUsage naming both", got, err)
+	}
+	if got, err := Locate("", "/c.yml", env(""), both); err != nil || got.Config != "/c.yml" {
+		t.Errorf("--config with both default configs present: %+v, %v", got, err)
 	}
 }
 

@@ -154,10 +154,17 @@ func testS3LockObject(t *testing.T, srv *minio.Server) {
 	if !ok || h.Command != "regprune gc --first" || h.Host == "" || h.PID == 0 || h.Started.IsZero() {
 		t.Fatalf("lock object = %+v (present %v)", h, ok)
 	}
-	_, err = st.LockWith(ctx, LockOptions{Command: "second", Wait: 200 * time.Millisecond})
+	var waiting []string
+	_, err = st.LockWith(ctx, LockOptions{Command: "second", Wait: 1200 * time.Millisecond,
+		Waiting: func(held string) { waiting = append(waiting, held) }})
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), h.Host) ||
-		!strings.Contains(err.Error(), "regprune gc --first") || !strings.Contains(err.Error(), "waited 200ms") {
+		!strings.Contains(err.Error(), "regprune gc --first") || !strings.Contains(err.Error(), "waited 1.2s") {
 		t.Fatalf("second lock: %v; want ErrLocked naming host and command", err)
+	}
+	// Told once, while it waited, whose lock it waits for.
+	if len(waiting) != 1 || !strings.Contains(waiting[0], "lock object") || !strings.Contains(waiting[0], h.Host) ||
+		!strings.Contains(waiting[0], "regprune gc --first") {
+		t.Errorf("Waiting told %q; want once, naming the lock object, host and command", waiting)
 	}
 	if err := lk.Unlock(); err != nil {
 		t.Fatal(err)

@@ -65,10 +65,32 @@ func TestTagRmLocked(t *testing.T) {
 	if !strings.Contains(res.Stderr, regtest.LockFile(root)) || !strings.Contains(res.Stderr, "locked by another process") {
 		t.Errorf("stderr does not name the lock file:\n%s", res.Stderr)
 	}
+	if res.Stdout != "" || strings.Contains(res.Stderr, "waiting") {
+		t.Errorf("a run that failed on the lock printed a summary or waited:\n%s%s", res.Stdout, res.Stderr)
+	}
 	start := time.Now()
 	res = mustRun(t, exitLocked, "--root", root, "--lock-timeout", "300ms", "tag", "rm", "i:T12")
 	if waited := time.Since(start); waited < 300*time.Millisecond || !strings.Contains(res.Stderr, "waited 300ms") {
 		t.Errorf("--lock-timeout 300ms: gave up after %s:\n%s", waited, res.Stderr)
+	}
+	// The wait is said once, naming the lock; no summary after it either.
+	wait := "regprune: waiting up to 300ms for the lock file " + regtest.LockFile(root) + ", held by another process"
+	if strings.Count(res.Stderr, "waiting") != 1 || !strings.Contains(res.Stderr, wait) || res.Stdout != "" {
+		t.Errorf("--lock-timeout 300ms: stdout or the wait message:\n%s%s", res.Stdout, res.Stderr)
+	}
+	// gc and prune too: no summary, in text or JSON, and -q says nothing
+	// but the error.
+	for _, args := range [][]string{
+		{"gc"}, {"--json", "gc", "--delete-untagged"}, {"prune", "--keep-last", "1"},
+		{"--json", "prune", "--tag", "T1.*"}, {"-q", "--lock-timeout", "100ms", "tag", "rm", "i:T12"},
+	} {
+		res := mustRun(t, exitLocked, append([]string{"--root", root}, args...)...)
+		if res.Stdout != "" || !strings.Contains(res.Stderr, "locked by another process") {
+			t.Errorf("regprune %q: stdout not empty or no lock error:\n%s%s", args, res.Stdout, res.Stderr)
+		}
+		if args[0] == "-q" && strings.Count(strings.TrimSpace(res.Stderr), "\n") != 0 {
+			t.Errorf("-q: more than the error on stderr:\n%s", res.Stderr)
+		}
 	}
 	mustRun(t, 0, "--root", root, "tag", "rm", "--dry-run", "i:T12")
 	mustRun(t, 0, "--root", root, "tag", "ls")

@@ -113,3 +113,23 @@ func TestMetricsFileUnwritableFailsTheRun(t *testing.T) {
 		t.Errorf("stderr does not name %s:\n%s", prom, r.Stderr)
 	}
 }
+
+// TestMetricsFileNamesTagCommandsInFull: the command label of tag rm and
+// tag ls is the full name ("tag rm"), never the last word alone.
+func TestMetricsFileNamesTagCommandsInFull(t *testing.T) {
+	t.Parallel()
+	root, _ := regtest.LoadSample(t)
+	prom := filepath.Join(t.TempDir(), "regprune.prom")
+	mustRun(t, 0, "--root", root, "--metrics-file", prom, "tag", "ls")
+	mustRun(t, 2, "--root", root, "--metrics-file", prom, "tag", "rm", "I:T11")
+	mustRun(t, 0, "--root", root, "tag", "rm", "--metrics-file", prom, "i:T12", "i:T22")
+	mustProm(t, prom, "regprune_runs_total", "tag ls", "", 1)
+	mustProm(t, prom, "regprune_runs_total", "tag rm", "", 2)
+	mustProm(t, prom, "regprune_failures_total", "tag rm", "", 1)
+	mustProm(t, prom, "regprune_last_run_removed", "tag rm", "tags", 2)
+	for _, short := range []string{"rm", "ls"} {
+		if _, found := promValue(t, prom, "regprune_runs_total", short, ""); found {
+			t.Errorf("a series labelled command=%q", short)
+		}
+	}
+}

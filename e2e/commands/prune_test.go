@@ -92,11 +92,48 @@ func TestPruneTagAndExcludeTag(t *testing.T) {
 	r, root := pruneRegistry(t, map[string]time.Duration{
 		"app:pr-1": pruneDay, "app:pr-2": pruneDay, "app:pr-10-keep": pruneDay, "app:main": pruneDay, "app:v10": pruneDay, "app:v100": pruneDay,
 	})
-	mustRun(t, 0, "--root", root, "prune", "--tag", "^pr-", "--exclude-tag", "keep$", "--exclude-tag", "^pr-2$", "--no-gc")
+	mustRun(t, 0, "--root", root, "prune", "--tag", "pr-.*", "--exclude-tag", ".*keep", "--exclude-tag", "pr-2", "--no-gc")
 	assertPrunedTags(t, r, map[string][]string{"app": {"main", "pr-10-keep", "pr-2", "v10", "v100"}})
 	// Commas belong to the expression: {1,2} is not split into two.
-	mustRun(t, 0, "--root", root, "prune", "--tag", "^v", "--exclude-tag", "^v[0-9]{1,2}$", "--no-gc")
+	mustRun(t, 0, "--root", root, "prune", "--tag", "v.*", "--exclude-tag", "v[0-9]{1,2}", "--no-gc")
 	assertPrunedTags(t, r, map[string][]string{"app": {"main", "pr-10-keep", "pr-2", "v10"}})
+}
+
+// TestPruneTagPatternsMatchWholeNames: --tag and --exclude-tag (and a
+// policy file's tags and exclude_tags) match whole tag names: 'T4*' is a
+// regular expression selecting T4 and T44, never every tag holding a T; an
+// exclusion that matches tags only within their name keeps none of them
+// and says so, on stderr and in --json.
+func TestPruneTagPatternsMatchWholeNames(t *testing.T) {
+	t.Parallel()
+	r, root := pruneRegistry(t, map[string]time.Duration{
+		"app:T4": pruneDay, "app:T44": pruneDay, "app:T41": pruneDay, "app:aT4": pruneDay, "app:T1": pruneDay,
+		"app:release": pruneDay, "app:release-1": pruneDay, "app:x": pruneDay,
+	})
+	res := mustRun(t, 0, "--root", root, "prune", "--tag", "T4*", "--no-gc")
+	if !strings.Contains(res.Stdout, "prune: 2 tags removed") {
+		t.Errorf("prune --tag 'T4*':\n%s", res.Stdout)
+	}
+	assertPrunedTags(t, r, map[string][]string{"app": {"T1", "T41", "aT4", "release", "release-1", "x"}})
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	writePolicy(t, policy, "- repositories: app\n  tags: T4.*\n")
+	mustRun(t, 0, "--root", root, "prune", "--policy", policy, "--no-gc")
+	assertPrunedTags(t, r, map[string][]string{"app": {"T1", "aT4", "release", "release-1", "x"}})
+
+	// --exclude-tag release keeps release, not release-1: said, and done.
+	warn := `rule flags: exclusion "release" matches whole tag names only, so it does not keep app:release-1 ` +
+		`(matched within the name): removed; write ".*release.*" to keep such tags`
+	res = mustRun(t, 0, "--root", root, "--json", "prune", "--tag", "r.*|x", "--exclude-tag", "release", "--no-gc", "--dry-run")
+	var doc struct{ Warnings []string }
+	if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil || len(doc.Warnings) != 1 || doc.Warnings[0] != warn ||
+		!strings.Contains(res.Stderr, "regprune: warning: "+warn) {
+		t.Errorf("near miss of --exclude-tag release: %v\nstdout:\n%s\nstderr:\n%s", err, res.Stdout, res.Stderr)
+	}
+	res = mustRun(t, 0, "--root", root, "-q", "prune", "--tag", "r.*|x", "--exclude-tag", "release", "--no-gc")
+	if !strings.Contains(res.Stderr, warn) {
+		t.Errorf("-q hides the warning:\n%s", res.Stderr)
+	}
+	assertPrunedTags(t, r, map[string][]string{"app": {"T1", "aT4", "release"}})
 }
 
 func TestPruneNestedRepositories(t *testing.T) {
@@ -122,7 +159,7 @@ func TestPruneLeavesReferrerTags(t *testing.T) {
 	r.PushCosignSignature(t, "app", d)
 	referrers := []string{regtest.FallbackTag(d), regtest.FallbackTag(d) + ".sig"}
 
-	out := mustRun(t, 0, "--root", root, "--json", "prune", "--tag", ".", "--no-gc")
+	out := mustRun(t, 0, "--root", root, "--json", "prune", "--tag", ".*", "--no-gc")
 	var doc struct {
 		RemovedTags []struct{ Repository, Tag, Digest, Rule, Reason string } `json:"removed_tags"`
 		GC          any                                                      `json:"gc"`
@@ -172,10 +209,10 @@ func TestPrunePolicyFile(t *testing.T) {
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	writePolicy(t, policy, `rules:
   - repositories: ci/*
-    tags: ^pr-
+    tags: pr-.*
     older_than: 7d
   - repositories: web
-    exclude_tags: ^latest$
+    exclude_tags: latest
     keep_last: 1
     older_than: 30d
 `)

@@ -166,7 +166,11 @@ func TestTagRmBadInput(t *testing.T) {
 		{[]string{"i:.."}, 2, `REF "i:.."`},
 		{[]string{"i"}, 2, `REF "i": bad name: want repository:tag`},
 		{[]string{"i:["}, 2, `REF "i:["`},
-		{[]string{"i@sha256:" + strings.Repeat("a", 64)}, 2, `REF "i@sha256:`},
+		{[]string{"i@sha256:" + strings.Repeat("a", 64)}, 1, `no tag matching "i:*" points at sha256:aaaa`},
+		{[]string{"i@sha256:" + strings.Repeat("a", 63)}, 2, `REF "i@sha256:`},
+		{[]string{"i:T12@sha256:" + strings.Repeat("a", 64)}, 1, `tag moved: tag i:T12 points at sha256:`},
+		{[]string{"127.0.0.1:5055/x:T12"}, 1, `REF "127.0.0.1:5055/x:T12": not found: no repository "x"`},
+		{[]string{"bad_host.io/i:T12"}, 2, `REF "bad_host.io/i:T12"`},
 		{nil, 2, "give at least one REF"},
 	}
 	for _, c := range cases {

@@ -95,8 +95,10 @@ func appMarkdown(app *cli.App) string {
 	for _, lc := range leafCommands(app.Commands, nil) {
 		fmt.Fprintf(&b, "| [`%s`](%s) | %s |\n", lc.name(), lc.file(), cell(lc.cmd.Usage))
 	}
-	b.WriteString("\n## Global options\n\nGiven before the command. Every global option can also be set through the\n" +
-		"environment variable shown; a flag on the command line wins over the environment.\n\n")
+	b.WriteString("\n## Global options\n\nGiven before or after the command (`regprune tag ls --root DIR` works); one given in\n" +
+		"several places takes the value given last. Every global option can also be set through the environment\n" +
+		"variable shown; a flag on the command line wins over the environment. A FILE, PATH or DIR given empty\n" +
+		"is a usage error.\n\n")
 	b.WriteString(flagTable(app.Flags))
 	b.WriteString("\n" + generatedNote)
 	return b.String()
@@ -119,7 +121,8 @@ func commandMarkdown(lc leafCommand) string {
 		b.WriteString(flagTable(c.Flags))
 		b.WriteString("\n")
 	}
-	b.WriteString("Global options (`--root`, `--config`, `--json`, `--metrics-file`, ...): see [regprune](regprune.md).\n\n")
+	b.WriteString("Global options (`--root`, `--config`, `--json`, `--metrics-file`, ...), accepted before or after the\n" +
+		"command: see [regprune](regprune.md).\n\n")
 	b.WriteString(generatedNote)
 	return b.String()
 }
@@ -204,8 +207,10 @@ func manMarkdown(app *cli.App) string {
 		b.WriteString(flagList(lc.cmd.Flags))
 	}
 	b.WriteString("# ENVIRONMENT\n\nEvery global option has an environment variable (shown with the option); " +
-		"a flag on the command line wins. With neither **--root** nor **--config**: " +
-		"**REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY** if set, else /etc/docker/registry/config.yml if it exists, " +
+		"a flag on the command line wins. Global options are accepted before or after the command; one given in " +
+		"several places takes the value given last. With neither **--root** nor **--config**: " +
+		"**REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY** if set, else the stock image's config if it exists " +
+		"(/etc/docker/registry/config.yml for registry:2, /etc/distribution/config.yml for registry:3; both is an error), " +
 		"else /var/lib/registry. With **--config**, the registry's own **REGISTRY_*** overrides apply.\n\n")
 	b.WriteString("# EXIT STATUS\n\n0 success; 1 failure, or problems found by check; 2 usage error; " +
 		"3 the lock is held by another process.\n\n")

@@ -19,7 +19,9 @@ func gcCommand(g *globals) *cli.Command {
 		Description: "Marks, in every repository, what its tags reach (index children at any depth, configs, layers,\n" +
 			"referrers of live manifests), then removes untagged revisions (with --delete-untagged), unused layer\n" +
 			"links, unreferenced blobs, old upload sessions and empty repositories, in an order that keeps every\n" +
-			"live tag pullable if the run is killed. --dry-run prints the same plan and deletes nothing.",
+			"live tag pullable if the run is killed. --dry-run prints the same plan, every object, and deletes\n" +
+			"nothing; with --json the plan is in the document's \"plan\" (docs/gc.md). Objects younger than --grace\n" +
+			"are kept: on a stopped or read-only registry, --grace 0 reclaims them at once.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "delete-untagged", Usage: "remove manifest revisions no tag reaches, and referrer tags whose subject is gone"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print everything that would be removed; delete nothing"},
@@ -60,20 +62,17 @@ func runGC(g *globals, c *cli.Context) error {
 	if dry {
 		sum = plan.Summary(true)
 		e.stats.DryRun()
-		if !e.json {
-			printPlan(e.stdout, plan)
-		}
 	} else {
 		sum, err = executeGC(e, plan, opts)
 	}
 	e.stats.Removed(metricsOf(sum.Removed), sum.FreedBytes)
-	if e.json {
-		if jerr := e.printJSON(sum); jerr != nil && err == nil {
-			err = jerr
-		}
-	} else {
-		printGCSummary(e.stdout, sum)
+	if err != nil && sum.Removed == (gc.Counts{}) {
+		return err // nothing changed: no summary
 	}
+	if perr := printGC(e, plan, sum, dry); perr != nil && err == nil {
+		err = perr
+	}
+	graceHint(e, flags, sum)
 	if !dry && sum.Removed.Blobs > 0 {
 		e.infof("regprune: blobs were removed: a registry running with a blob descriptor cache (storage.cache.blobdescriptor) " +
 			"must be restarted (or its redis flushed), or later pushes may skip layers it believes still exist")
@@ -81,14 +80,28 @@ func runGC(g *globals, c *cli.Context) error {
 	return err
 }
 
-// executeGC runs the plan, printing per phase what it removed (every
-// object with -v) unless --json.
+// printGC prints gc's outcome: with --json one document (a dry run's
+// with the plan, gcjson.go), else a dry run's plan, object by object, and
+// the summary.
+func printGC(e *env, plan *gc.Plan, sum gc.Summary, dry bool) error {
+	if e.json {
+		return e.printJSON(gcDocument(sum, plan, dry))
+	}
+	if dry {
+		printPlan(e.stdout, plan)
+	}
+	printGCSummary(e.stdout, sum)
+	return nil
+}
+
+// executeGC runs the plan, printing per phase what it removed unless
+// --json or --quiet, and every object with -v unless --json.
 func executeGC(e *env, plan *gc.Plan, opts gc.Options) (gc.Summary, error) {
 	var report func(gc.Phase, int)
-	if !e.json {
-		if e.verbose {
-			opts.Removed = func(ph gc.Phase, name string) { fmt.Fprintf(e.stdout, "removed %s %s\n", phaseNoun[ph], name) }
-		}
+	if !e.json && e.verbose {
+		opts.Removed = func(ph gc.Phase, name string) { fmt.Fprintf(e.stdout, "removed %s %s\n", phaseNoun[ph], name) }
+	}
+	if !e.json && !e.quiet {
 		report = func(ph gc.Phase, n int) {
 			if n > 0 || ph == gc.PhaseBlobs {
 				fmt.Fprintf(e.stdout, "gc: %s: removed %d\n", ph, n)

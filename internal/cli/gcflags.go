@@ -17,6 +17,7 @@ type gcFlagValues struct {
 	UploadsOlderThan    time.Duration
 	KeepOrphanReferrers bool
 	Jobs                int
+	GraceDefault        bool // --grace not given: the default applies
 }
 
 // Defaults of the gc flags.
@@ -38,7 +39,7 @@ func sharedGCFlags() []cli.Flag {
 
 // readGCFlags reads and checks the gc flags (usage errors, exit 2).
 func readGCFlags(c *cli.Context) (gcFlagValues, error) {
-	v := gcFlagValues{KeepOrphanReferrers: c.Bool("keep-orphan-referrers"), Jobs: c.Int("jobs")}
+	v := gcFlagValues{KeepOrphanReferrers: c.Bool("keep-orphan-referrers"), Jobs: c.Int("jobs"), GraceDefault: !c.IsSet("grace")}
 	var err error
 	if v.Grace, err = retention.ParseDuration(c.String("grace")); err != nil {
 		return v, usagef("--grace: %v", err)

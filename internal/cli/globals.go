@@ -12,8 +12,9 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// globalFlags are the flags given before the command, every one with its
-// REGPRUNE_ variable; readGlobalOptions reads their values.
+// globalFlags are the global flags, every one with its REGPRUNE_
+// variable; they are accepted after the command too (anyflags.go), and
+// readGlobalOptions reads their values.
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "root", Usage: "the registry's root directory `DIR` (the one containing docker/registry/v2)", EnvVars: []string{"REGPRUNE_ROOT"}},
@@ -23,7 +24,7 @@ func globalFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "lock-stale", Value: storage.DefaultLockStale, Usage: "object storage (S3): a lock object not refreshed for `DUR` was left by a dead run and is taken over", EnvVars: []string{"REGPRUNE_LOCK_STALE"}},
 		&cli.BoolFlag{Name: "force-unlock", Usage: "object storage (S3): remove the lock object of another run first (only when that run is known to be dead)", EnvVars: []string{"REGPRUNE_FORCE_UNLOCK"}},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "name every object removed", EnvVars: []string{"REGPRUNE_VERBOSE"}},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no informational messages on stderr", EnvVars: []string{"REGPRUNE_QUIET"}},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print the result only (tables, summaries, JSON; warnings and errors): no progress, per-stage lines, notes or hints", EnvVars: []string{"REGPRUNE_QUIET"}},
 		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log `LEVEL`: debug, info, warn or error", EnvVars: []string{"REGPRUNE_LOG_LEVEL"}},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log `FORMAT`: text or json", EnvVars: []string{"REGPRUNE_LOG_FORMAT"}},
 		&cli.StringFlag{Name: "metrics-file", Usage: "at the end of the run, write Prometheus metrics to `PATH` (node_exporter textfile collector; written atomically, also on failure)", EnvVars: []string{"REGPRUNE_METRICS_FILE"}},
@@ -52,7 +53,7 @@ func newGlobals(stdout, stderr io.Writer, opts []Option) *globals {
 
 // globalOptions are the values of the global flags.
 type globalOptions struct {
-	root, config        string
+	root, config        storage.Flag // Set: given, even empty (storage.LocateFlags)
 	json                bool
 	lockTimeout         time.Duration
 	lockStale           time.Duration
@@ -62,23 +63,34 @@ type globalOptions struct {
 	metricsFile         string
 }
 
-// readGlobalOptions is the app's Before: it reads the global flags, once
-// they are parsed, into g. It is the one place that reads them: to accept
-// them after the command too, give the commands globalFlags() as well and
-// call it with the command's context (its Before) rather than the app's.
+// readGlobalOptions is the Before of the app and of every command: it
+// reads the global flags, wherever they were given (anyflags.go), into g.
+// A command that runs (not a group, which may not see the flag given
+// last) then refuses an empty path: any flag whose value is a FILE, PATH or
+// DIR.
 func (g *globals) readGlobalOptions(c *cli.Context) error {
+	g.readOptions(c)
+	if hasSubcommands(c.Command) {
+		return nil
+	}
+	return emptyPaths(c)
+}
+
+// readOptions reads the global flags as c sees them (the app's Before).
+func (g *globals) readOptions(c *cli.Context) error {
+	v := globalValues{c}
 	g.globalOptions = globalOptions{
-		root:        c.String("root"),
-		config:      c.String("config"),
-		json:        c.Bool("json"),
-		lockTimeout: c.Duration("lock-timeout"),
-		lockStale:   c.Duration("lock-stale"),
-		forceUnlock: c.Bool("force-unlock"),
-		verbose:     c.Bool("verbose"),
-		quiet:       c.Bool("quiet"),
-		logLevel:    c.String("log-level"),
-		logFormat:   c.String("log-format"),
-		metricsFile: c.String("metrics-file"),
+		root:        storage.Flag{Value: v.lookup("root").String("root"), Set: v.isSet("root")},
+		config:      storage.Flag{Value: v.lookup("config").String("config"), Set: v.isSet("config")},
+		json:        v.lookup("json").Bool("json"),
+		lockTimeout: v.lookup("lock-timeout").Duration("lock-timeout"),
+		lockStale:   v.lookup("lock-stale").Duration("lock-stale"),
+		forceUnlock: v.lookup("force-unlock").Bool("force-unlock"),
+		verbose:     v.lookup("verbose").Bool("verbose"),
+		quiet:       v.lookup("quiet").Bool("quiet"),
+		logLevel:    v.lookup("log-level").String("log-level"),
+		logFormat:   v.lookup("log-format").String("log-format"),
+		metricsFile: v.lookup("metrics-file").String("metrics-file"),
 	}
 	return nil
 }
@@ -100,13 +112,14 @@ func (g *globals) open(c *cli.Context) (*env, error) {
 		return nil, err
 	}
 	e.log = log
-	loc, err := storage.Locate(g.root, g.config, os.Getenv, fileExists)
+	loc, err := storage.LocateFlags(g.root, g.config, os.LookupEnv, fileExists)
 	if err != nil {
 		return nil, err
 	}
+	loc.Log = log // the config's translation notes, at debug level
 	e.st, err = storage.Open(c.Context, loc, g.openOptions...)
 	if err != nil {
-		return nil, err
+		return nil, notFoundHint(loc, err)
 	}
 	if !e.quiet {
 		fmt.Fprintf(e.stderr, "regprune: using %s\n", e.st.Describe())
@@ -121,8 +134,9 @@ func (e *env) lock() (*storage.Lock, error) {
 		Wait:        e.lockTimeout,
 		Stale:       e.lockStale,
 		ForceUnlock: e.forceUnlock,
-		Command:     strings.TrimSpace("regprune " + e.c.Command.FullName() + " " + strings.Join(e.c.Args().Slice(), " ")),
+		Command:     strings.TrimSpace("regprune " + commandPath(e.c) + " " + strings.Join(e.c.Args().Slice(), " ")),
 		Warn:        func(msg string) { fmt.Fprintf(e.stderr, "regprune: %s\n", msg) },
+		Waiting:     func(held string) { e.infof("regprune: waiting up to %s for %s", e.lockTimeout, held) },
 	})
 }
 

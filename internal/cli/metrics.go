@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,13 +56,30 @@ func (g *globals) rememberCommand(c *cli.Context, _ error) {
 	if c.Command == nil || hasSubcommands(c.Command) || c.Command.Hidden {
 		return
 	}
-	name := strings.TrimPrefix(c.Command.FullName(), c.App.Name+" ")
-	if name == "" || name == c.App.Name {
+	name := commandPath(c)
+	if name == "" {
 		return
 	}
 	g.stats.mu.Lock()
 	g.stats.command = name
 	g.stats.mu.Unlock()
+}
+
+// commandPath is the full name of the command of c, without the app's:
+// "tag rm", "gc"; "" for the app itself. (urfave/cli's FullName is only
+// the last word.)
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, x := range c.Lineage() {
+		if x.Command != nil {
+			names = append(names, x.Command.Name)
+		}
+	}
+	if len(names) < 2 { // the app's root command only
+		return ""
+	}
+	slices.Reverse(names)
+	return strings.Join(names[1:], " ")
 }
 
 // recordRun writes the metrics file when --metrics-file was given and a

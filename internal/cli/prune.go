@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/regprune/regprune/gc"
 	"github.com/regprune/regprune/internal/metrics"
 	"github.com/regprune/regprune/retention"
 	"github.com/regprune/regprune/scan"
@@ -17,9 +18,9 @@ func pruneCommand(g *globals) *cli.Command {
 	flags := []cli.Flag{
 		&cli.BoolFlag{Name: "dry-run", Usage: "list the tags that would go and what gc would free; change nothing"},
 		&cli.StringSliceFlag{Name: "repo", Usage: "only repositories matching `GLOB` (repeatable; * does not cross /)"},
-		&cli.StringFlag{Name: "tag", Usage: "only tags matching `REGEX` (Go syntax, unanchored unless you anchor it)"},
+		&cli.StringFlag{Name: "tag", Usage: "only tags whose whole name matches `REGEX` (Go syntax: 'pr-.*', not 'pr-*')"},
 		&listFlag{GenericFlag: cli.GenericFlag{Name: "exclude-tag", Value: &stringList{},
-			Usage: "never tags matching `REGEX` (repeatable; commas are part of the expression)"}},
+			Usage: "never tags whose whole name matches `REGEX` (repeatable; commas are part of the expression)"}},
 		&cli.StringFlag{Name: "older-than", Usage: "only tags pushed more than `DUR` ago (36h, 30d, 2w)"},
 		&cli.IntFlag{Name: "keep-last", Usage: "in each repository keep the `N` most recently pushed candidates"},
 		&cli.StringFlag{Name: "policy", Usage: "rules from a YAML `FILE` instead of the flags above (see docs/prune.md)"},
@@ -31,7 +32,8 @@ func pruneCommand(g *globals) *cli.Command {
 		Usage:     "remove tags by name, age, count, use or policy, then gc --delete-untagged",
 		ArgsUsage: " ",
 		Description: "Candidates are the tags of the repositories matching --repo (all when none) whose name matches --tag\n" +
-			"and no --exclude-tag. Of those, --keep-last N keeps the N most recently pushed in each repository and\n" +
+			"and no --exclude-tag. Tag patterns are Go regular expressions matching the whole tag name (as GitLab's\n" +
+			"cleanup policies): --tag 'pr-.*' selects pr-1, never app-pr-1; --exclude-tag 'v1' keeps v1, not v10. Of those, --keep-last N keeps the N most recently pushed in each repository and\n" +
 			"--older-than DUR removes only those pushed more than DUR ago. Referrer tags (sha256-<hex>, .sig, .att,\n" +
 			".sbom) are never candidates: gc removes them with their subject. The rules by use keep candidates too:\n" +
 			"--keep-refs FILE the images in use it lists, --keep-pulled-within DUR those pulled (or pushed) within DUR\n" +
@@ -88,10 +90,25 @@ func runPrune(g *globals, c *cli.Context) error {
 		err = pruneGC(e, req, res)
 	}
 	recordPrune(e, req, res)
+	if err != nil && !res.changed(req) {
+		return err // nothing changed: no summary
+	}
 	if perr := printPrune(e, req, res); perr != nil && err == nil {
 		err = perr
 	}
+	if res.gc != nil {
+		graceHint(e, req.gc, *res.gc)
+	}
 	return err
+}
+
+// changed says whether the run changed the storage: removed a tag, or
+// its gc removed something.
+func (res *pruneResult) changed(req pruneRequest) bool {
+	if req.dryRun {
+		return false
+	}
+	return len(res.removed) > 0 || res.gc != nil && res.gc.Removed != (gc.Counts{})
 }
 
 // recordPrune reports to --metrics-file what prune and its gc removed.
@@ -157,12 +174,12 @@ func flagRules(c *cli.Context, globs []string) ([]retention.Rule, error) {
 	}
 	var err error
 	if c.IsSet("tag") {
-		if r.Tags, err = retention.CompileTagRegexp(c.String("tag")); err != nil {
+		if r.Tags, err = retention.CompileTagPattern(c.String("tag")); err != nil {
 			return nil, usagef("--tag: %v", err)
 		}
 	}
 	for _, x := range c.Generic("exclude-tag").(*stringList).values {
-		re, err := retention.CompileTagRegexp(x)
+		re, err := retention.CompileTagPattern(x)
 		if err != nil {
 			return nil, usagef("--exclude-tag: %v", err)
 		}
@@ -192,6 +209,8 @@ type pruneResult struct {
 	removed    []retention.Decision // removed (or, in a dry run, to remove)
 	skipped    []leftInPlace        // chosen but left in place
 	gc         *gcSummary           // nil with --no-gc or when stopped before gc
+	gcPlan     *gc.Plan             // a dry run's gc plan, for --json
+	warnings   []string             // about the rules (nearMissWarnings)
 	ungoverned int                  // repositories no rule governs (not read)
 	use        *useReport           // what the rules by use judged by; nil without them
 	manifests  *scan.Manifests      // read for the rules by use; gc reads through it too
@@ -229,6 +248,10 @@ func prunePlan(e *env, req pruneRequest, repos []string) (*pruneResult, error) {
 		if d.Remove {
 			res.removed = append(res.removed, d)
 		}
+	}
+	res.warnings = nearMissWarnings(retention.NearMisses(res.decisions, req.rules))
+	for _, w := range res.warnings {
+		fmt.Fprintf(e.stderr, "regprune: warning: %s\n", w)
 	}
 	return res, nil
 }

@@ -29,7 +29,7 @@ func pruneGC(e *env, req pruneRequest, res *pruneResult) error {
 	}
 	if req.dryRun {
 		s := plan.Summary(true)
-		res.gc = &s
+		res.gc, res.gcPlan = &s, plan
 		return nil
 	}
 	s, err := plan.Execute(ctx, e.st, opts, nil)

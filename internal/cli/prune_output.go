@@ -43,7 +43,8 @@ type pruneJSON struct {
 	SkippedTags  []skippedTag `json:"skipped_tags"`
 	Repositories []repoCount  `json:"repositories"`
 	Ungoverned   int          `json:"repositories_no_rule_governs"`
-	GC           *gcSummary   `json:"gc"`            // null with --no-gc
+	GC           *gcReport    `json:"gc"`            // null with --no-gc; a dry run's holds the plan (gcjson.go)
+	Warnings     []string     `json:"warnings"`      // about the rules: exclusion patterns that keep less than they may seem to
 	Use          *useReport   `json:"use,omitempty"` // what the rules by use judged by
 }
 
@@ -114,7 +115,11 @@ func printPrune(e *env, req pruneRequest, res *pruneResult) error {
 
 func (res *pruneResult) document(dryRun bool) pruneJSON {
 	doc := pruneJSON{DryRun: dryRun, RemovedTags: []prunedTag{}, KeptTags: []prunedTag{}, SkippedTags: []skippedTag{},
-		Repositories: res.counts(), Ungoverned: res.ungoverned, GC: res.gc, Use: res.use}
+		Repositories: res.counts(), Ungoverned: res.ungoverned, Warnings: append([]string{}, res.warnings...), Use: res.use}
+	if res.gc != nil {
+		r := gcDocument(*res.gc, res.gcPlan, dryRun)
+		doc.GC = &r
+	}
 	for _, d := range res.removed {
 		doc.RemovedTags = append(doc.RemovedTags, toPruned(d))
 	}

@@ -97,7 +97,8 @@ func (g *globals) app() *cli.App {
 		Name:    "regprune",
 		Usage:   "remove tags and reclaim space in a distribution registry's storage, safely",
 		Version: fmt.Sprintf("%s (commit %s, %s)", g.version, g.commit, runtime.Version()),
-		Description: "Runs on the registry's storage directly (filesystem root or the registry's config.yml).\n\n" +
+		Description: "Runs on the registry's storage directly (filesystem root or the registry's config.yml).\n" +
+			"Global options are accepted before or after the command; one given twice takes the value given last.\n\n" +
 			"Exit status: 0 success, 1 failure (or problems found by check), 2 usage error, 3 lock held by another process.",
 		Writer:               g.stdout,
 		ErrWriter:            g.stderr,
@@ -109,7 +110,7 @@ func (g *globals) app() *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%w: %w", storage.ErrUsage, err)
 		},
-		Before:         g.readGlobalOptions,
+		Before:         g.readOptions,
 		ExitErrHandler: g.rememberCommand,
 		CommandNotFound: func(c *cli.Context, name string) {
 			fmt.Fprintf(g.stderr, "regprune: unknown command %q\n", name)
@@ -131,6 +132,7 @@ func (g *globals) commands() []*cli.Command {
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	namedUsageErrors(cmds)
+	g.acceptGlobalFlags(cmds)
 	return cmds
 }
 

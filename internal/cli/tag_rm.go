@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -10,7 +9,6 @@ import (
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sync/errgroup"
 )
 
 // removedTag is one tag tag rm removed (or would remove).
@@ -31,11 +29,16 @@ func tagRmCommand(g *globals) *cli.Command {
 		Name:      "rm",
 		Usage:     "remove tags (only the tags: manifests and blobs stay for gc)",
 		ArgsUsage: "REF...",
-		Description: "REF is repository:tag; either side may be a shell-style glob ('team/*:pr-*', 'i*:T?2').\n" +
-			"Every REF is resolved before anything is removed. A malformed REF (outside the reference grammar,\n" +
-			"'..', absolute, '_' components) is a usage error (exit 2); an unknown repository or tag, or a glob\n" +
-			"matching nothing, exits 1. Either way nothing is removed. Removes _manifests/tags/<tag> only.\n" +
-			"Takes the lock (exit 3 when another regprune holds it); --dry-run takes no lock and writes nothing.",
+		Description: "REF is [HOST/]REPOSITORY:TAG, as docker and crane print references: a registry host in front\n" +
+			"(a first component with '.' or ':', or localhost) is dropped. Either side may be a shell-style glob\n" +
+			"('team/*:pr-*', 'i*:T?2'). REPOSITORY@DIGEST removes every tag pointing at that manifest;\n" +
+			"REPOSITORY:TAG@DIGEST removes the tag only while it points at DIGEST (race-free scripted removal: a\n" +
+			"tag that moved is refused, exit 1, naming both digests). A malformed REF (outside the reference\n" +
+			"grammar, '..', absolute, '_' components) is a usage error (exit 2); an unknown repository or tag, or\n" +
+			"a glob matching nothing, exits 1. Either way nothing is removed. REFs are resolved once the lock is\n" +
+			"held, and each tag is read again just before it goes: what is reported is what was removed, with\n" +
+			"the digest removed. Removes _manifests/tags/<tag> only. Takes the lock (exit 3 when another\n" +
+			"regprune holds it); --dry-run takes no lock and writes nothing.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be removed; change nothing"},
 			jobsFlag(),
@@ -45,11 +48,11 @@ func tagRmCommand(g *globals) *cli.Command {
 }
 
 func runTagRm(g *globals, c *cli.Context) error {
-	refs := c.Args().Slice()
-	if len(refs) == 0 {
+	if c.NArg() == 0 {
 		return usagef("tag rm: give at least one REF (repository:tag)")
 	}
-	if err := checkRefs(refs); err != nil {
+	refs, err := parseTagRefs(c.Args().Slice())
+	if err != nil {
 		return err
 	}
 	e, err := g.open(c)
@@ -57,111 +60,68 @@ func runTagRm(g *globals, c *cli.Context) error {
 		return err
 	}
 	jobs := max(c.Int("jobs"), 1)
-	targets, err := resolveTags(c.Context, e.st, refs, jobs)
+	res := tagRmResult{DryRun: c.Bool("dry-run")}
+	// A REF naming nothing fails here, before the lock file is even
+	// created; a real run then resolves the REFs again, for good, under
+	// the lock (a tag pushed again while it waited is read as it is now).
+	tags, err := resolveTagRefs(c.Context, e.st, refs, jobs)
 	if err != nil {
 		return err
 	}
-	res := tagRmResult{DryRun: c.Bool("dry-run"), Removed: targets}
 	if res.DryRun {
 		e.stats.DryRun()
-	} else if res.Removed, err = removeTags(c.Context, e, targets, jobs); err != nil {
-		_ = printRemoved(e, res)
+		res.Removed = removedTags(tags)
+		return printRemoved(e, res)
+	}
+	lk, err := e.lock()
+	if err != nil {
 		return err
 	}
-	e.stats.Removed(metrics.Removed{Tags: len(res.Removed)}, 0)
-	return printRemoved(e, res)
+	defer lk.Unlock()
+	tags, err = resolveTagRefs(c.Context, e.st, refs, jobs)
+	if err != nil {
+		return err
+	}
+	removed, err := removeTags(e, tags, jobs)
+	res.Removed = removedTags(removed)
+	e.stats.Removed(metrics.Removed{Tags: len(removed)}, 0)
+	if err != nil && len(removed) == 0 {
+		return err // nothing changed: no summary
+	}
+	if perr := printRemoved(e, res); perr != nil && err == nil {
+		err = perr
+	}
+	return err
 }
 
-// checkRefs checks every REF's form before the storage is even opened:
-// any malformed REF is a usage error naming it.
-func checkRefs(refs []string) error {
+// removeTags removes the tags, each read again just before it goes (one
+// that changed since it was resolved stays, and fails the run). It returns
+// the tags actually removed, also on error.
+func removeTags(e *env, tags []storage.Tag, jobs int) ([]storage.Tag, error) {
+	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, tags, jobs)
+	for _, t := range removed {
+		e.log.Debug("tag rm: removed", "repository", t.Repository, "tag", t.Name, "digest", t.Digest)
+	}
 	var errs []error
-	for _, r := range refs {
-		if _, _, err := scan.ParseRef(r); err != nil {
-			errs = append(errs, fmt.Errorf("REF %q: %w", r, err))
-		}
+	for _, s := range skipped {
+		errs = append(errs, fmt.Errorf("tag %s left in place: %s", s.Tag.Ref(), s.Why))
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", storage.ErrUsage, errors.Join(errs...))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("removed %d of %d tags: %w", len(removed), len(tags), err))
 	}
-	return nil
+	return removed, errors.Join(errs...)
 }
 
-// resolveTags resolves refs against the storage and reads each tag's
-// current digest. It reads only the tags of repositories some REF names.
-func resolveTags(ctx context.Context, st *storage.Storage, refs []string, jobs int) ([]removedTag, error) {
-	all, err := st.Repositories(ctx, jobs)
-	if err != nil {
-		return nil, err
-	}
-	var wanted []string
-	for _, r := range all {
-		for _, ref := range refs {
-			if rg, _, err := scan.ParseRef(ref); err == nil && len(scan.MatchRepositories(rg, []string{r})) > 0 {
-				wanted = append(wanted, r)
-				break
-			}
-		}
-	}
-	tags, err := listTags(ctx, st, wanted, jobs)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range all {
-		if _, ok := tags[r]; !ok {
-			tags[r] = nil
-		}
-	}
-	names, err := scan.ResolveRefs(refs, tags)
-	if err != nil {
-		return nil, err
-	}
-	return readDigests(ctx, st, names, jobs)
-}
-
-func readDigests(ctx context.Context, st *storage.Storage, names []scan.TagName, jobs int) ([]removedTag, error) {
-	out := make([]removedTag, len(names))
-	err := eachTag(ctx, st, names, jobs, func(_ context.Context, i int, t storage.Tag) {
+// removedTags are tags as tag rm reports them.
+func removedTags(tags []storage.Tag) []removedTag {
+	out := make([]removedTag, len(tags))
+	for i, t := range tags {
 		out[i] = removedTag{Repository: t.Repository, Tag: t.Name}
 		if t.LinkErr == nil {
 			out[i].Digest = t.Digest.String()
 		}
-	})
-	return out, err
-}
-
-// removeTags takes the lock and removes each tag's directory, at most jobs
-// at a time. It returns the tags actually removed, also on error.
-func removeTags(ctx context.Context, e *env, targets []removedTag, jobs int) ([]removedTag, error) {
-	lk, err := e.lock()
-	if err != nil {
-		return nil, err
 	}
-	defer lk.Unlock()
-	done := make([]bool, len(targets))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(jobs)
-	for i, t := range targets {
-		g.Go(func() error {
-			if err := e.st.DeleteTag(gctx, t.Repository, t.Tag); err != nil {
-				return err
-			}
-			e.log.Debug("tag rm: removed", "repository", t.Repository, "tag", t.Tag, "digest", t.Digest)
-			done[i] = true
-			return nil
-		})
-	}
-	err = g.Wait()
-	var removed []removedTag
-	for i, t := range targets {
-		if done[i] {
-			removed = append(removed, t)
-		}
-	}
-	if err != nil {
-		return removed, fmt.Errorf("removed %d of %d tags: %w", len(removed), len(targets), err)
-	}
-	return removed, nil
+	return out
 }
 
 func printRemoved(e *env, res tagRmResult) error {
