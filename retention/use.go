@@ -1,7 +1,6 @@
 package retention
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -67,12 +66,8 @@ func needsChildren(repo string, rule Rule, use Use) bool {
 	return false
 }
 
-// ErrPartialHistory: a pull rule would judge time the pull history does
-// not cover. It is what a *CoverageError wraps.
-var ErrPartialHistory = errors.New("pull history does not cover the time the rule judges")
-
 // CoverageError says which rule needs coverage the history lacks, and the
-// first time it does not cover.
+// first time it does not cover. It wraps storage.ErrPartialHistory.
 type CoverageError struct {
 	Rule      string        // the rule's name
 	Key       string        // "keep_pulled_within 30d", "keep_last_pulled 3"
@@ -85,7 +80,7 @@ type CoverageError struct {
 
 func (e *CoverageError) Error() string {
 	var b []byte
-	b = fmt.Appendf(b, "%s: rule %s needs the pull history to cover ", ErrPartialHistory, e.Rule)
+	b = fmt.Appendf(b, "%s: rule %s needs the pull history to cover ", storage.ErrPartialHistory, e.Rule)
 	if e.Span > 0 {
 		b = fmt.Appendf(b, "the whole last %s (since %s) for %s", FormatAge(e.Span), stamp(e.From), e.Key)
 	} else {
@@ -102,7 +97,7 @@ func (e *CoverageError) Error() string {
 	return string(b)
 }
 
-func (e *CoverageError) Unwrap() error { return ErrPartialHistory }
+func (e *CoverageError) Unwrap() error { return storage.ErrPartialHistory }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 

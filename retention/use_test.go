@@ -274,7 +274,7 @@ func TestCheckCoverage(t *testing.T) {
 			t.Errorf("%s: no error, want %q", c.name, c.want)
 		case c.want != "":
 			var ce *CoverageError
-			if !errors.Is(err, ErrPartialHistory) || !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
+			if !errors.Is(err, storage.ErrPartialHistory) || !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("%s: %v\nwant a *CoverageError saying %q", c.name, err, c.want)
 			}
 		}

@@ -65,4 +65,8 @@ var (
 	// truncated, of another version, or larger than the limit. A history
 	// that cannot be read is an error, never "nothing was pulled".
 	ErrBadHistory = errors.New("bad pull history")
+	// ErrPartialHistory: a pull rule would judge time the pull history
+	// does not cover (it starts later, or has a gap): "not pulled" there
+	// is no evidence. retention.CoverageError wraps it.
+	ErrPartialHistory = errors.New("pull history does not cover the time the rule judges")
 )
