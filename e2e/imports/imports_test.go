@@ -33,8 +33,8 @@ var below = map[string][]string{
 	pulls:     {storage},
 	retention: {storage, pulls},
 	gc:        {storage, scan, retention, pulls},
-	cmds:      {storage, scan, retention, gc},
-	root:      {cmds, storage, scan, retention, gc},
+	cmds:      {storage, scan, retention, pulls, gc},
+	root:      {cmds, storage, scan, retention, pulls, gc},
 }
 
 // pkg is one package of the module as go list describes it.

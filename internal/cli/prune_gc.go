@@ -15,6 +15,7 @@ type gcSummary = gc.Summary
 func pruneGC(e *env, req pruneRequest, res *pruneResult) error {
 	ctx := e.c.Context
 	opts := req.gc.options(true, e.log)
+	opts.Manifests = res.manifests // manifests are content-addressed: what prune read stays true
 	if req.dryRun {
 		gone := make(map[string]bool, len(res.removed))
 		for _, d := range res.removed {

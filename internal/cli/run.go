@@ -126,6 +126,7 @@ func (g *globals) commands() []*cli.Command {
 		docsCommand(g),
 		gcCommand(g),
 		pruneCommand(g),
+		pullsCommand(g),
 		scanCommand(g),
 		tagCommand(g),
 	}
