@@ -279,21 +279,6 @@ func (x *executor) removeBlobs(ctx context.Context) (int, error) {
 		})
 }
 
-// removeUploads removes old upload sessions. One holding what the
-// registry never writes (a symbolic link) is left whole, with a warning.
-func (x *executor) removeUploads(ctx context.Context) (int, error) {
-	us := x.p.Uploads
-	return x.each(ctx, PhaseUploads, len(us), func(ctx context.Context, i int) (string, error) {
-		u := us[i]
-		err := x.st.Delete(ctx, storage.UploadPath(u.Repository, u.ID))
-		if ae, ok := storage.IsAnomaly(err); ok {
-			x.warnf("repository %s: upload session %s kept: %v", u.Repository, u.ID, ae)
-			return "", nil
-		}
-		return u.Repository + " upload " + u.ID, err
-	}, func(int) { x.sum.Removed.Uploads++ })
-}
-
 func (x *executor) isSkipped(repo string, d storage.Digest) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()

@@ -22,10 +22,21 @@ const (
 	keyExcludeTags  = "exclude_tags"
 	keyOlderThan    = "older_than"
 	keyKeepLast     = "keep_last"
-	keyKeepRemoved  = "keep_removed"
+
+	keyKeepPulledWithin = "keep_pulled_within"
+	keyKeepLastPulled   = "keep_last_pulled"
+	keyKeepRefs         = "keep_refs"
+	keyKeepSemver       = "keep_semver"
+
+	keyKeepRemoved = "keep_removed" // beside rules: gc's --keep-removed window
 )
 
-var ruleKeys = []string{keyRepositories, keyTags, keyExcludeTags, keyOlderThan, keyKeepLast}
+var ruleKeys = []string{keyRepositories, keyTags, keyExcludeTags, keyOlderThan, keyKeepLast,
+	keyKeepPulledWithin, keyKeepLastPulled, keyKeepRefs, keyKeepSemver}
+
+// limitKeys are the keys of which a rule needs one: without any, it would
+// remove every tag of its repositories.
+var limitKeys = []string{keyTags, keyOlderThan, keyKeepLast, keyKeepPulledWithin, keyKeepLastPulled, keyKeepRefs, keyKeepSemver}
 
 // LoadPolicy reads and checks the retention policy file at path.
 func LoadPolicy(path string) ([]Rule, error) {
@@ -54,8 +65,11 @@ func LoadPolicyFile(path string) (Policy, error) {
 // whose only key, rules, holds that list. Each rule is a mapping with the
 // keys repositories (a glob or a list of globs; absent: every repository),
 // tags (a regular expression), exclude_tags (one or a list), older_than (as
-// ParseDuration) and keep_last (a whole number). Every error wraps
-// storage.ErrBadPolicy and names the file (name), the line and the key.
+// ParseDuration) and keep_last (a whole number), and the keys by use:
+// keep_pulled_within (a duration), keep_last_pulled and keep_semver (whole
+// numbers), keep_refs (a file name or a list of them, as written: the
+// command reads them). Every error wraps storage.ErrBadPolicy and names
+// the file (name), the line and the key.
 func ParsePolicy(name string, data []byte) ([]Rule, error) {
 	pol, err := ParsePolicyFile(name, data)
 	return pol.Rules, err
@@ -190,9 +204,9 @@ func (p policyParser) rule(n *yaml.Node, num int) (Rule, error) {
 			return Rule{}, err
 		}
 	}
-	if r.Tags == nil && r.OlderThan == 0 && r.KeepLast == 0 {
-		return Rule{}, p.errorf(n, "", "rule %d has none of %s, %s, %s: it would remove every tag of its repositories "+
-			"(write %s: \".*\" if that is meant)", num, keyTags, keyOlderThan, keyKeepLast, keyTags)
+	if !r.Limited() {
+		return Rule{}, p.errorf(n, "", "rule %d has none of %s: it would remove every tag of its repositories "+
+			"(write %s: \".*\" if that is meant)", num, strings.Join(limitKeys, ", "), keyTags)
 	}
 	return r, nil
 }
@@ -211,18 +225,50 @@ func (p policyParser) field(r *Rule, k, v *yaml.Node) error {
 	case keyExcludeTags:
 		r.ExcludeTags, err = p.regexps(k, v)
 	case keyOlderThan:
-		var s string
-		if s, err = p.scalar(k, v); err == nil {
-			if r.OlderThan, err = ParseDuration(s); err != nil {
-				err = p.errorf(v, k.Value, "%v", err)
-			}
-		}
+		r.OlderThan, err = p.duration(k, v)
 	case keyKeepLast:
 		r.KeepLast, err = p.count(k, v)
+	case keyKeepPulledWithin:
+		r.KeepPulledWithin, err = p.duration(k, v)
+	case keyKeepLastPulled:
+		r.KeepLastPulled, err = p.count(k, v)
+	case keyKeepSemver:
+		r.KeepSemver, err = p.count(k, v)
+	case keyKeepRefs:
+		r.KeepRefs, err = p.files(k, v)
 	default:
 		err = p.errorf(k, k.Value, "unknown key (a rule has %s)", strings.Join(ruleKeys, ", "))
 	}
 	return err
+}
+
+// duration reads an age (ParseDuration).
+func (p policyParser) duration(k, v *yaml.Node) (time.Duration, error) {
+	s, err := p.scalar(k, v)
+	if err != nil {
+		return 0, err
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		return 0, p.errorf(v, k.Value, "%v", err)
+	}
+	return d, nil
+}
+
+// files reads one file name or a list of them ("-" is standard input).
+func (p policyParser) files(k, v *yaml.Node) ([]string, error) {
+	ns, err := p.scalars(k, v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		if n.Value == "" || strings.ContainsRune(n.Value, 0) {
+			return nil, p.errorf(n, k.Value, "want a file name")
+		}
+		out[i] = n.Value
+	}
+	return out, nil
 }
 
 // scalar is v's text; null, lists and mappings are errors.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/regprune/regprune/internal/regtest"
@@ -50,7 +51,11 @@ func TestDeleteLeafNeverFollows(t *testing.T) {
 		h := newHostile(t, fallback)
 		ctx := context.Background()
 		del := func(l Leaf) error {
-			return h.st.DeleteLeaves(ctx, 1, 1, func(int) Leaf { return l }, func(int) {})
+			err := h.st.DeleteLeaves(ctx, 1, 1, func(int) Leaf { return l }, func(int) {})
+			if err == nil { // in bulk too: gone already
+				err = h.st.DeleteLeaves(ctx, 2, 2, func(int) Leaf { return l }, func(int) {})
+			}
+			return err
 		}
 		h.moveOut(LayerLinkDirPath("app", hLayer))
 		wantAnomaly(t, "a leaf that is a link", del(LayerLinkLeaf("app", hLayer)), ErrSymlink, LayerLinkDirPath("app", hLayer))
@@ -88,4 +93,53 @@ func TestRootThroughSymlink(t *testing.T) {
 	if d, err := st.ReadLink(context.Background(), TagCurrentLinkPath("app", "v1")); err != nil || d != hRev {
 		t.Errorf("ReadLink through a root reached by a link: %v, %v", d, err)
 	}
+}
+
+// In bulk, StatLeaves and DeleteLeaves answer as the one-leaf driver calls
+// do, and delete exactly the leaves asked for, with what is beneath them.
+func TestLocalLeavesInBulk(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r1, r2, r3, r4, gone := digestOf("r1"), digestOf("r2"), digestOf("r3"), digestOf("r4"), digestOf("gone")
+	mk := func() *hostile {
+		h := newHostile(t, false)
+		h.write(RevisionLinkPath("app", r1), r1.String())
+		h.write(RevisionLinkPath("app", r2), r2.String())
+		h.write(RevisionPath("app", r2)+"/extra", "junk beside the link")
+		h.write(RevisionPath("app", r3)+"/sub/x", "a leaf without its link")
+		h.write(RevisionLinkPath("app", r4), r4.String()) // a neighbour not asked for
+		h.write(RevisionPath("app", gone)+"/link/inside", "a directory named like the file")
+		return h
+	}
+	leaves := []Leaf{RevisionLeaf("app", r1), RevisionLeaf("app", r2), RevisionLeaf("app", r3), RevisionLeaf("app", gone),
+		RevisionLeaf("app", digestOf("missing")), BlobLeaf(hBlob), LayerLinkLeaf("app", hLayer), TagIndexLeaf("app", "v1", hRev)}
+	leaf := func(i int) Leaf { return leaves[i] }
+	bulk, one := mk(), mk()
+	got, err := bulk.st.StatLeaves(ctx, len(leaves), 3, leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range leaves {
+		want, err := bulk.st.StatLeaves(ctx, 1, 1, func(int) Leaf { return l })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i].Exists != want[0].Exists || got[i].Size != want[0].Size || !got[i].ModTime.Equal(want[0].ModTime) {
+			t.Errorf("%s: bulk %+v, one by one %+v", l.Dir, got[i], want[0])
+		}
+	}
+	var n atomic.Int32
+	if err := bulk.st.DeleteLeaves(ctx, len(leaves), 3, leaf, func(int) { n.Add(1) }); err != nil || int(n.Load()) != len(leaves) {
+		t.Fatalf("DeleteLeaves in bulk: %v, %d done", err, n.Load())
+	}
+	for _, l := range leaves {
+		if err := one.st.DeleteLeaves(ctx, 1, 1, func(int) Leaf { return l }, func(int) {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := regtest.Snapshot(t, bulk.root), regtest.Snapshot(t, one.root)
+	if d := a.Diff(b); len(d) > 0 {
+		t.Errorf("bulk and one-by-one deletes differ:\n%v", d)
+	}
+	regtest.AssertExists(t, bulk.abs(RevisionLinkPath("app", r4)))
 }

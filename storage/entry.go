@@ -75,10 +75,18 @@ type AnomalyError struct {
 
 func (e *AnomalyError) Error() string {
 	what := e.Err.Error()
-	if e.Kind == KindDir || e.Kind == KindFile {
-		what += " (" + e.Kind.String() + ")"
+	switch {
+	case e.Err == ErrSpecialFile:
+		what += " (named pipe, socket or device): the registry never writes one; regprune does not open it"
+	case e.Err == ErrOddName:
+		if e.Kind == KindDir || e.Kind == KindFile {
+			what += " (" + e.Kind.String() + ")"
+		}
+		what += ": no path of the registry's layout can name it; regprune does not follow it"
+	default:
+		what += ": the registry never writes one; regprune does not follow it"
 	}
-	return quoteName(e.Path) + ": " + what + ": the registry never writes one; regprune does not follow it (" + ErrAnomaly.Error() + ")"
+	return quoteName(e.Path) + ": " + what + " (" + ErrAnomaly.Error() + ")"
 }
 
 func (e *AnomalyError) Unwrap() []error { return []error{e.Err, ErrAnomaly} }

@@ -197,10 +197,12 @@ func (h *hostile) callsThrough(ctx context.Context, q, link string) {
 	_, err = st.ListNames(ctx, q)
 	wantAnomaly(t, "ListNames "+q, err, ErrSymlink, link)
 	wantAnomaly(t, "Delete "+q, st.Delete(ctx, q), ErrSymlink, link)
-	err = st.DeleteLeaves(ctx, 1, 1, func(int) Leaf { return Leaf{Dir: q, File: LinkFile} }, func(int) {})
-	wantAnomaly(t, "DeleteLeaves "+q, err, ErrSymlink, link)
-	_, err = st.StatLeaves(ctx, 1, 1, func(int) Leaf { return Leaf{Dir: q, File: LinkFile} })
-	wantAnomaly(t, "StatLeaves "+q, err, ErrSymlink, link)
+	for _, n := range []int{1, 2} { // one leaf: the driver's calls; more: in bulk
+		err = st.DeleteLeaves(ctx, n, 2, func(int) Leaf { return Leaf{Dir: q, File: LinkFile} }, func(int) {})
+		wantAnomaly(t, "DeleteLeaves "+q, err, ErrSymlink, link)
+		_, err = st.StatLeaves(ctx, n, 2, func(int) Leaf { return Leaf{Dir: q, File: LinkFile} })
+		wantAnomaly(t, "StatLeaves "+q, err, ErrSymlink, link)
+	}
 	_, err = st.Driver.Reader(ctx, q, 0)
 	wantAnomaly(t, "Reader "+q, err, ErrSymlink, link)
 	if q != link { // a link itself may be replaced: that changes nothing outside

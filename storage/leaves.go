@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -48,6 +49,16 @@ func BlobLeaf(d Digest) Leaf {
 	return Leaf{Dir: BlobPath(d), File: DataFile, Root: blobAlgorithm + "/" + string(h[:2])}
 }
 
+// leafBatch is a driver that stats and deletes leaves in bulk: the
+// filesystem driver, whose workers each take a contiguous range of the
+// (sorted) leaves and keep the directory holding their current leaves
+// open, so that a path is resolved once a directory (one openat2) rather
+// than once a leaf; each leaf is then reached by one name below it.
+type leafBatch interface {
+	statLeaves(ctx context.Context, n, jobs int, leaf func(int) Leaf) ([]LeafInfo, error)
+	deleteLeaves(ctx context.Context, n, jobs int, leaf func(int) Leaf, done func(int)) error
+}
+
 // LeafInfo is what StatLeaves found of a leaf: the size and modification
 // time of its file or, when the file is missing, of its directory (size
 // 0; on object storage, which has no directories, a zero time).
@@ -64,6 +75,10 @@ func (s *Storage) StatLeaves(ctx context.Context, n, jobs int, leaf func(int) Le
 	if s.objects != nil && n > 1 {
 		return s.objects.statLeaves(ctx, n, jobs, leaf)
 	}
+	if lb, ok := s.Driver.(leafBatch); ok && n > 1 {
+		out, err := lb.statLeaves(ctx, n, jobs, leaf)
+		return out, wrapLeafError(err)
+	}
 	out := make([]LeafInfo, n)
 	err := Each(ctx, n, jobs, func(ctx context.Context, i int) error {
 		l := leaf(i)
@@ -75,6 +90,15 @@ func (s *Storage) StatLeaves(ctx context.Context, n, jobs int, leaf func(int) Le
 		return err
 	})
 	return out, err
+}
+
+// wrapLeafError is wrapDriver for the errors of a leafBatch, which name
+// their path already.
+func wrapLeafError(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("leaves: %w", err)
 }
 
 // statInto stats p into info; false, nil when p does not exist.
@@ -102,6 +126,9 @@ func (s *Storage) statInto(ctx context.Context, p string, info *LeafInfo) (bool,
 func (s *Storage) DeleteLeaves(ctx context.Context, n, jobs int, leaf func(int) Leaf, done func(int)) error {
 	if s.objects != nil && n > 1 {
 		return s.objects.deleteLeaves(ctx, n, jobs, leaf, done)
+	}
+	if lb, ok := s.Driver.(leafBatch); ok && n > 1 {
+		return wrapLeafError(lb.deleteLeaves(ctx, n, jobs, leaf, done))
 	}
 	return EachInRanges(ctx, n, jobs, func(ctx context.Context, i int) error {
 		l := leaf(i)

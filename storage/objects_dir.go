@@ -165,6 +165,28 @@ func rangeTotal(h string) int64 {
 	return n
 }
 
+// deleteKeys deletes the objects at driver paths ps (at most deleteBatch)
+// in one request; a key the server refuses is an error naming it.
+func (o *objects) deleteKeys(ctx context.Context, ps []string) error {
+	ids := make([]*s3.ObjectIdentifier, len(ps))
+	for i, p := range ps {
+		ids[i] = &s3.ObjectIdentifier{Key: aws.String(o.key(p))}
+	}
+	out, err := o.client.DeleteObjectsWithContext(ctx, &s3.DeleteObjectsInput{
+		Bucket: aws.String(o.bucket),
+		Delete: &s3.Delete{Objects: ids, Quiet: aws.Bool(true)},
+	})
+	if err != nil {
+		return fmt.Errorf("deleting %d objects from %s: %w", len(ps), ps[0], err)
+	}
+	if len(out.Errors) > 0 {
+		e := out.Errors[0]
+		return fmt.Errorf("deleting %s: %s: %s (and %d more errors)", o.path(aws.StringValue(e.Key)),
+			aws.StringValue(e.Code), aws.StringValue(e.Message), len(out.Errors)-1)
+	}
+	return nil
+}
+
 // deleteTree deletes object p and every object beneath p + "/", listed
 // with the slash (a sibling sharing p's first characters is never
 // listed). A key below p that no driver path can name (an empty, "." or

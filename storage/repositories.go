@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -41,12 +42,29 @@ const (
 	StrayEmpty    = "empty directory"
 )
 
-// Repositories lists every repository name, sorted (Catalog without the
-// stray entries).
+// Repositories lists every repository name, sorted: Catalog's list, for
+// callers that do not handle stray entries. Those that cannot hold what
+// the registry serves (a file, a pipe, an empty, hidden or oddly named
+// directory) are left out; one that may (a symbolic link, which the
+// registry follows, or registry data under a name outside the grammar)
+// fails it, naming the entry: acting as if it were not there could
+// remove what it needs (a linked _uploads aside: sessions hold nothing a
+// tag reaches).
 func (s *Storage) Repositories(ctx context.Context, jobs int) ([]string, error) {
 	c, err := s.Catalog(ctx, jobs)
 	if err != nil {
 		return nil, err
+	}
+	for _, st := range c.Stray {
+		if st.Kind == KindSymlink && Base(st.Path) != UploadsDir { // upload sessions hold nothing a tag reaches
+			return nil, fmt.Errorf("repositories: %w", anomaly(st.Path, st.Kind))
+		}
+	}
+	for _, st := range c.Stray {
+		if st.Data {
+			return nil, fmt.Errorf("repositories: %w: %s holds registry data under a name the registry cannot serve",
+				ErrBadName, quoteName(st.Path))
+		}
 	}
 	return c.Repositories, nil
 }

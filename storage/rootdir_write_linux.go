@@ -43,7 +43,7 @@ func tempName(base string) (string, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	return "." + base + ".tmp-" + hex.EncodeToString(b[:]), nil
+	return "." + base[:min(len(base), 64)] + ".tmp-" + hex.EncodeToString(b[:]), nil
 }
 
 // putFile replaces rel with a regular file holding data, atomically and

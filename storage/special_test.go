@@ -106,7 +106,7 @@ func TestDeviceNodeRefused(t *testing.T) {
 
 // Reads are bounded: a link longer than a digest is a bad link, a
 // "manifest" beyond distribution's 4 MiB a bad manifest, neither read.
-// Not parallel: it measures the process's allocations, which the parallel
+// Not parallel: it measures the process's allocations, which parallel
 // tests would add to.
 func TestReadsAreBounded(t *testing.T) {
 	h := newHostile(t, false)

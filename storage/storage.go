@@ -140,5 +140,8 @@ func wrapDriver(p string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	if ae, ok := IsAnomaly(err); ok && ae.Path == p {
+		return err // it names p already
+	}
 	return fmt.Errorf("%s: %w", p, err)
 }

@@ -35,8 +35,8 @@ var below = map[string][]string{
 	retention: {storage, pulls},
 	gc:        {storage, scan, retention, pulls},
 	restore:   {storage, scan}, // beside gc: puts back what the journal says was removed
-	cmds:      {storage, scan, retention, gc, restore},
-	root:      {cmds, storage, scan, retention, gc, restore},
+	cmds:      {storage, scan, retention, pulls, gc, restore},
+	root:      {cmds, storage, scan, retention, pulls, gc, restore},
 }
 
 // pkg is one package of the module as go list describes it.

@@ -35,6 +35,10 @@ func TestS3(t *testing.T) {
 	}
 	// Not parallel: it sets a process environment variable.
 	t.Run("ConfigEnvOverride", func(t *testing.T) { testS3ConfigEnvOverride(t, newS3Env(t, srv)) })
+	t.Run("PullHistory", func(t *testing.T) {
+		t.Parallel()
+		testS3PullHistory(t, srv)
+	})
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -55,6 +55,19 @@ func checkWindow(keep, journal time.Duration) error {
 	return nil
 }
 
+// policyWindow takes the policy's keep_removed as --keep-removed when the
+// flag is not given.
+func policyWindow(req *pruneRequest, pol retention.Policy, p string) error {
+	if !pol.KeepRemovedSet || req.gc.KeepRemovedSet {
+		return nil
+	}
+	req.gc.KeepRemoved = pol.KeepRemoved
+	if err := checkWindow(pol.KeepRemoved, req.gc.JournalRetention); err != nil {
+		return fmt.Errorf("%s: keep_removed: %w", p, err)
+	}
+	return nil
+}
+
 // beginJournal starts the run's journal (written only once the run has
 // something to record) and removes the records of runs older than
 // keepFor. Call it under the lock, before anything is removed: a journal

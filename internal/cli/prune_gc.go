@@ -16,6 +16,7 @@ type gcSummary = gc.Summary
 func pruneGC(e *env, req pruneRequest, res *pruneResult) error {
 	ctx := e.c.Context
 	opts := req.gc.options(true, e.log)
+	opts.Manifests = res.manifests // manifests are content-addressed: what prune read stays true
 	opts.Journal = req.journal
 	var err error
 	if opts.KeepRemoved, err = e.keptRemoved(req.gc.KeepRemoved); err != nil {

@@ -128,6 +128,7 @@ func (g *globals) commands() []*cli.Command {
 		gcCommand(g),
 		pruneCommand(g),
 		restoreCommand(g),
+		pullsCommand(g),
 		scanCommand(g),
 		tagCommand(g),
 	}
