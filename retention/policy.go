@@ -27,6 +27,8 @@ const (
 	keyKeepLastPulled   = "keep_last_pulled"
 	keyKeepRefs         = "keep_refs"
 	keyKeepSemver       = "keep_semver"
+
+	keyKeepRemoved = "keep_removed" // beside rules: gc's --keep-removed window
 )
 
 var ruleKeys = []string{keyRepositories, keyTags, keyExcludeTags, keyOlderThan, keyKeepLast,
@@ -38,11 +40,25 @@ var limitKeys = []string{keyTags, keyOlderThan, keyKeepLast, keyKeepPulledWithin
 
 // LoadPolicy reads and checks the retention policy file at path.
 func LoadPolicy(path string) ([]Rule, error) {
+	p, err := LoadPolicyFile(path)
+	return p.Rules, err
+}
+
+// Policy is a policy file: its rules and, when the file sets it
+// (keep_removed: DUR), gc's --keep-removed window.
+type Policy struct {
+	Rules          []Rule
+	KeepRemoved    time.Duration
+	KeepRemovedSet bool
+}
+
+// LoadPolicyFile reads and checks the policy file at path.
+func LoadPolicyFile(path string) (Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", storage.ErrBadPolicy, err)
+		return Policy{}, fmt.Errorf("%w: %w", storage.ErrBadPolicy, err)
 	}
-	return ParsePolicy(path, data)
+	return ParsePolicyFile(path, data)
 }
 
 // ParsePolicy reads a retention policy: a YAML list of rules, or a mapping
@@ -55,24 +71,36 @@ func LoadPolicy(path string) ([]Rule, error) {
 // command reads them). Every error wraps storage.ErrBadPolicy and names
 // the file (name), the line and the key.
 func ParsePolicy(name string, data []byte) ([]Rule, error) {
+	pol, err := ParsePolicyFile(name, data)
+	return pol.Rules, err
+}
+
+// ParsePolicyFile reads a policy as ParsePolicy does; the mapping form
+// may also set keep_removed (a duration, as ParseDuration): how long gc
+// keeps the images of removed tags restorable.
+func ParsePolicyFile(name string, data []byte) (Policy, error) {
 	p := policyParser{file: name}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: %s: no rules (the file is empty)", storage.ErrBadPolicy, name)
+			return Policy{}, fmt.Errorf("%w: %s: no rules (the file is empty)", storage.ErrBadPolicy, name)
 		}
-		return nil, fmt.Errorf("%w: %s: %w", storage.ErrBadPolicy, name, err)
+		return Policy{}, fmt.Errorf("%w: %s: %w", storage.ErrBadPolicy, name, err)
 	}
 	var more yaml.Node
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
-		return nil, p.errorf(&more, "", "more than one YAML document; put every rule in one list")
+		return Policy{}, p.errorf(&more, "", "more than one YAML document; put every rule in one list")
 	}
-	list, err := p.ruleList(&doc)
+	var pol Policy
+	list, err := p.ruleList(&doc, &pol)
 	if err != nil {
-		return nil, err
+		return Policy{}, err
 	}
-	return p.rules(list)
+	if pol.Rules, err = p.rules(list); err != nil {
+		return Policy{}, err
+	}
+	return pol, nil
 }
 
 type policyParser struct{ file string }
@@ -94,17 +122,40 @@ func deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// ruleList finds the list of rules: the document itself or its rules key.
-func (p policyParser) ruleList(doc *yaml.Node) (*yaml.Node, error) {
+// ruleList finds the list of rules: the document itself or its rules key
+// (beside which keep_removed may be set, into pol).
+func (p policyParser) ruleList(doc *yaml.Node, pol *Policy) (*yaml.Node, error) {
 	n := doc
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = deref(n.Content[0])
 	}
 	if n.Kind == yaml.MappingNode {
-		if len(n.Content) != 2 || n.Content[0].Value != keyRules {
-			return nil, p.errorf(n, "", "want a list of rules, or a mapping whose only key is %q", keyRules)
+		var rules *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], deref(n.Content[i+1])
+			switch {
+			case k.Value == keyRules && rules == nil:
+				rules = v
+			case k.Value == keyKeepRemoved && !pol.KeepRemovedSet:
+				s, err := p.scalar(k, v)
+				if err == nil {
+					if pol.KeepRemoved, err = ParseDuration(s); err != nil {
+						err = p.errorf(v, k.Value, "%v", err)
+					}
+				}
+				if err != nil {
+					return nil, err
+				}
+				pol.KeepRemovedSet = true
+			default:
+				return nil, p.errorf(k, "", "want a list of rules, or a mapping of %q (the list) and %q, each once; not %q",
+					keyRules, keyKeepRemoved, k.Value)
+			}
 		}
-		n = deref(n.Content[1])
+		if rules == nil {
+			return nil, p.errorf(n, "", "want a list of rules, or a mapping with the key %q", keyRules)
+		}
+		n = rules
 	}
 	if n.Kind != yaml.SequenceNode {
 		return nil, p.errorf(n, "", "want a list of rules (each a mapping with keys %s)", strings.Join(ruleKeys, ", "))

@@ -175,3 +175,28 @@ func FuzzParsePolicy(f *testing.F) {
 		Select([]storage.Tag{{Repository: "a", Name: "b", Pushed: time.Unix(0, 0)}}, rules, time.Unix(1e9, 0))
 	})
 }
+
+// keep_removed sits beside rules: read as a duration, refused when bad,
+// given twice or in the list form.
+func TestParsePolicyKeepRemoved(t *testing.T) {
+	t.Parallel()
+	pol, err := ParsePolicyFile("p.yaml", []byte("keep_removed: 7d\nrules:\n  - keep_last: 3\n"))
+	if err != nil || !pol.KeepRemovedSet || pol.KeepRemoved != 7*24*time.Hour || len(pol.Rules) != 1 {
+		t.Errorf("ParsePolicyFile = %+v, %v", pol, err)
+	}
+	pol, err = ParsePolicyFile("p.yaml", []byte("rules:\n  - keep_last: 3\n"))
+	if err != nil || pol.KeepRemovedSet || pol.KeepRemoved != 0 {
+		t.Errorf("ParsePolicyFile without keep_removed = %+v, %v", pol, err)
+	}
+	for in, want := range map[string]string{
+		"keep_removed: soon\nrules:\n  - keep_last: 3\n":                 "p.yaml:1: keep_removed: ",
+		"keep_removed: 1d\nkeep_removed: 2d\nrules:\n  - keep_last: 3\n": `p.yaml:2: want a list of rules, or a mapping of "rules" (the list) and "keep_removed", each once; not "keep_removed"`,
+		"keep_removed: 1d\n":                   `p.yaml:1: want a list of rules, or a mapping with the key "rules"`,
+		"- keep_removed: 1d\n  keep_last: 3\n": "p.yaml:1: keep_removed: unknown key",
+	} {
+		_, err := ParsePolicyFile("p.yaml", []byte(in))
+		if !errors.Is(err, storage.ErrBadPolicy) || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParsePolicyFile(%q) = %v, want an error saying %q", in, err, want)
+		}
+	}
+}

@@ -56,6 +56,13 @@ var (
 	// a manifest); it was not read.
 	ErrTooLarge = errors.New("too large")
 
+	// ErrBadJournal: a journal record that cannot be read or trusted
+	// (another version, a checksum that does not match, a field out of
+	// its grammar); none of it is used.
+	ErrBadJournal = errors.New("bad journal record")
+	// ErrNotJournaled: a tag removal asked of a Journal that has not
+	// recorded the tag: every removal of a tag is journaled first.
+	ErrNotJournaled = errors.New("not journaled")
 	// ErrBadLog: a registry log that cannot be read: its reader failed,
 	// or its compression is broken (a truncated gzip) or not supported
 	// (zstd, xz). Lines it cannot interpret are skipped and counted, not

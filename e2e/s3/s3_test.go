@@ -31,6 +31,7 @@ func TestS3(t *testing.T) {
 		"CheckDamage":     testS3CheckDamage,
 		"LockObject":      testS3LockObject,
 		"LockObjectStale": testS3LockStale,
+		"JournalRestore":  testS3JournalRestore,
 	}
 	// Not parallel: it sets a process environment variable.
 	t.Run("ConfigEnvOverride", func(t *testing.T) { testS3ConfigEnvOverride(t, newS3Env(t, srv)) })

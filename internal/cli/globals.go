@@ -41,6 +41,7 @@ type globals struct {
 	openOptions     []storage.OpenOption // for storage.Open
 	stdin           io.Reader            // what "-" reads; nil: os.Stdin
 	stats           runStats
+	args            []string // the command line, for the journal
 }
 
 func newGlobals(stdout, stderr io.Writer, opts []Option) *globals {

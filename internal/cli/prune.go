@@ -40,7 +40,9 @@ func pruneCommand(g *globals) *cli.Command {
 			"and --keep-last-pulled N the N most recently pulled, by the pull history (pulls record) and --pull-log\n" +
 			"files, --keep-semver N the N highest versions. A pull rule needs a history covering what it judges\n" +
 			"(else exit 1, unless --allow-partial-history). --policy FILE takes the rules from a YAML file instead.\n" +
-			"Then, unless --no-gc, gc --delete-untagged runs under the same lock with the gc flags.",
+			"Then, unless --no-gc, gc --delete-untagged runs under the same lock with the gc flags.\n" +
+			"Every removed tag is recorded in the journal first (regprune restore puts it back); --keep-removed DUR\n" +
+			"(or the policy's keep_removed) keeps what tags removed within DUR reach, so that restore still can.",
 		Flags:  append(append(flags, useFlags()...), sharedGCFlags()...),
 		Action: func(c *cli.Context) error { return runPrune(g, c) },
 	}
@@ -53,7 +55,8 @@ type pruneRequest struct {
 	gc        gcFlagValues
 	dryRun    bool
 	noGC      bool
-	use       useRequest // the rules by use (prune_use.go)
+	use       useRequest       // the rules by use (prune_use.go)
+	journal   *storage.Journal // the run's journal (nil in a dry run)
 }
 
 func runPrune(g *globals, c *cli.Context) error {
@@ -78,6 +81,9 @@ func runPrune(g *globals, c *cli.Context) error {
 			return err
 		}
 		defer lk.Unlock()
+		if req.journal, err = e.beginJournal(req.gc.JournalRetention); err != nil {
+			return err
+		}
 	}
 	res, err := prunePlan(e, req, repos)
 	if err != nil {
@@ -135,7 +141,11 @@ func readPruneFlags(c *cli.Context) (pruneRequest, error) {
 	}
 	p := c.String("policy")
 	if p != "" {
-		req.rules, err = policyRules(c, p)
+		var pol retention.Policy
+		if pol, err = policyRules(c, p); err == nil {
+			req.rules = pol.Rules
+			err = policyWindow(&req, pol, p)
+		}
 	} else {
 		req.rules, err = flagRules(c, req.repoGlobs)
 	}
@@ -150,17 +160,18 @@ func readPruneFlags(c *cli.Context) (pruneRequest, error) {
 var ruleFlags = append([]string{"repo", "tag", "exclude-tag", "older-than", "keep-last", "all"}, useRuleFlags...)
 
 // policyRules loads the policy file; it cannot be mixed with rule flags.
-func policyRules(c *cli.Context, p string) ([]retention.Rule, error) {
+// Its keep_removed gives --keep-removed when the flag is not given.
+func policyRules(c *cli.Context, p string) (retention.Policy, error) {
 	for _, f := range ruleFlags {
 		if c.IsSet(f) {
-			return nil, usagef("--policy and --%s cannot be combined: the policy file says which repositories and tags", f)
+			return retention.Policy{}, usagef("--policy and --%s cannot be combined: the policy file says which repositories and tags", f)
 		}
 	}
-	rules, err := retention.LoadPolicy(p)
+	pol, err := retention.LoadPolicyFile(p)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", storage.ErrUsage, err)
+		return retention.Policy{}, fmt.Errorf("%w: %w", storage.ErrUsage, err)
 	}
-	return rules, nil
+	return pol, nil
 }
 
 // flagRules makes the one rule of --repo, --tag, --exclude-tag,
@@ -270,7 +281,7 @@ func pruneRemove(e *env, req pruneRequest, res *pruneResult) error {
 	for i, d := range res.removed {
 		chosen[d.Tag.Ref()], tags[i] = d, d.Tag
 	}
-	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, tags, req.gc.Jobs)
+	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, req.journal, tags, req.gc.Jobs)
 	res.removed, res.skipped = nil, nil
 	for _, t := range removed {
 		d := chosen[t.Ref()]

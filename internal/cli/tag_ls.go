@@ -23,8 +23,10 @@ func tagLsCommand(g *globals) *cli.Command {
 			"Push time is the modification time of the tag's current link; size counts the manifest and its blobs,\n" +
 			"and for an index its children's too, each blob once. When a pull history is recorded (pulls record),\n" +
 			"PULLED (--json: pulled, pulled_via) is the tag's last pull: by its name, by its manifest's digest, or\n" +
-			"by the digest of a manifest its index reaches. Takes no lock and writes nothing.",
-		Flags:  []cli.Flag{jobsFlag()},
+			"by the digest of a manifest its index reaches. Takes no lock and writes nothing. --removed lists\n" +
+			"instead the removed tags the journal holds that restore can put back now.",
+		Flags: []cli.Flag{jobsFlag(),
+			&cli.BoolFlag{Name: "removed", Usage: "list removed tags restore can put back (from the journal)"}},
 		Action: func(c *cli.Context) error { return runTagLs(g, c) },
 	}
 }
@@ -48,6 +50,9 @@ func runTagLs(g *globals, c *cli.Context) error {
 		if err := storage.CheckRepositoryPattern(p); err != nil {
 			return fmt.Errorf("%w: REPO %q: %w", storage.ErrUsage, p, err)
 		}
+	}
+	if c.Bool("removed") {
+		return runTagLsRemoved(g, c)
 	}
 	e, err := g.open(c)
 	if err != nil {
