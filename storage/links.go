@@ -48,6 +48,16 @@ func (l *Links) All() []Digest {
 	return out
 }
 
+// Present is every digest whose link is there, well-formed or not: what
+// a re-check must keep.
+func (l *Links) Present() []Digest {
+	out := append(make([]Digest, 0, len(l.Linked)+len(l.Malformed)), l.Linked...)
+	for _, b := range l.Malformed {
+		out = append(out, b.Digest)
+	}
+	return out
+}
+
 // sort orders every list by digest.
 func (l *Links) sort() {
 	slices.SortFunc(l.Linked, Digest.Compare)
