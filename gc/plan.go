@@ -29,8 +29,8 @@ type Plan struct {
 	Debris []DebrisRemoval
 	// Malformed are links that exist but are no link: kept, with what
 	// they might reach, and reported (the command ends non-zero).
-	Malformed []MalformedLink
-	KeptRecent   int                // objects kept because of the grace period
+	Malformed  []MalformedLink
+	KeptRecent int // objects kept because of the grace period
 	// KeptRemoved counts the manifests of removed tags the --keep-removed
 	// window keeps; KeptRemovedBytes the blob data only they keep.
 	KeptRemoved      int

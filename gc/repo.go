@@ -14,12 +14,12 @@ type digestSet = map[storage.Digest]struct{}
 // repoState is one repository while it is planned: what its directories
 // hold and what marking found live in it.
 type repoState struct {
-	name    string
-	index   int32           // in pl.repos
-	man     *scan.Manifests // the repository's manifests, parsed
-	tags    []storage.Tag
-	revs    digestSet        // _manifests/revisions whose link is there
-	links   []storage.Digest // _layers links that are there
+	name  string
+	index int32           // in pl.repos
+	man   *scan.Manifests // the repository's manifests, parsed
+	tags  []storage.Tag
+	revs  digestSet        // _manifests/revisions whose link is there
+	links []storage.Digest // _layers links that are there
 	// revDebris and linkDebris are revision and layer link directories
 	// without their link (what the registry's delete by digest leaves):
 	// nothing the registry serves; gc removes them.
@@ -28,7 +28,7 @@ type repoState struct {
 	// storage.Links): marked live, kept, reported (Plan.Malformed).
 	malformedRevs  digestSet
 	malformedLinks []storage.Digest
-	uploads []string // upload sessions (named like one, directly in a real _uploads)
+	uploads        []string // upload sessions (named like one, directly in a real _uploads)
 	// otherUploads counts what _uploads holds besides sessions, or 1 when
 	// it cannot be listed as a directory: left alone, it keeps the
 	// repository.
