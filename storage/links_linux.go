@@ -12,10 +12,13 @@ import (
 )
 
 // listLinks (linkLister) is ListLinks: one read of directory dir (the
-// entries' d_type), then, for each leaf directory, an open relative to
-// dir (O_PATH, following nothing) and a stat of its link relative to that:
-// as cheap as a stat of "<hex>/link" and, unlike one, never following a
-// leaf that was swapped for a symbolic link meanwhile.
+// entries' d_type), then, for each leaf directory, one openat2 of
+// "<hex>/link" relative to dir (O_PATH, no symbolic link resolved on any
+// component: as cheap as a stat of that path, which would follow a leaf
+// swapped for a symbolic link meanwhile) and an fstat of what it opened;
+// without openat2, or when it meets what the registry never writes, an
+// open of the leaf (O_PATH, following nothing) and a stat of its link
+// relative to that.
 func (l *local) listLinks(ctx context.Context, dir string) (Links, error) {
 	rel, err := l.rel(dir)
 	if err != nil {
@@ -41,11 +44,54 @@ func (l *local) listLinks(ctx context.Context, dir string) (Links, error) {
 		if err != nil {
 			return Links{}, err
 		}
+		if e.Kind == KindDir && l.root.openat2 {
+			if done, err := linkAt2(fd, e.Name, dir+"/"+e.Name, d, &out); done || err != nil {
+				if err != nil {
+					return Links{}, err
+				}
+				continue
+			}
+		}
 		if err := linkAt(fd, e, dir+"/"+e.Name, d, &out); err != nil {
 			return Links{}, err
 		}
 	}
 	return out, nil
+}
+
+// linkAt2 sorts leaf directory name of open directory fd (driver path p,
+// digest d) into out with one openat2 of its link; false when the answer
+// needs linkAt (a symbolic link or a file on the way).
+func linkAt2(fd int, name, p string, d Digest, out *Links) (bool, error) {
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: resolveBeneath}
+	for {
+		lfd, err := unix.Openat2(fd, name+"/"+LinkFile, how)
+		switch err {
+		case unix.EINTR, unix.EAGAIN:
+			continue
+		case unix.ENOENT:
+			out.Debris = append(out.Debris, d) // or removed meanwhile: deleting it again is safe
+			return true, nil
+		case unix.ELOOP, unix.EXDEV, unix.ENOTDIR:
+			return false, nil
+		case nil:
+		default:
+			return false, &os.PathError{Op: "open", Path: p + "/" + LinkFile, Err: err}
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(lfd, &st)
+		unix.Close(lfd)
+		if err != nil {
+			return false, &os.PathError{Op: "fstat", Path: p + "/" + LinkFile, Err: err}
+		}
+		switch k := kindOfMode(st.Mode); k {
+		case KindDir, KindFile:
+			out.add(d, p+"/"+LinkFile, k == KindDir, st.Size)
+		default:
+			out.Malformed = append(out.Malformed, BadLink{d, anomaly(p+"/"+LinkFile, k)})
+		}
+		return true, nil
+	}
 }
 
 // linkAt sorts leaf e of open directory fd (driver path p, digest d) into
