@@ -30,7 +30,7 @@ vet:
 # missing those tests skip, and prereqs says so first.
 test: vet
 	@$(GO) run ./internal/regtest/cmd/prereqs
-	$(GO) test -race ./...
+	$(GO) test -race -timeout 30m ./...
 	./scripts/fuzz.sh
 
 # The long variants of the reliability tests (every fault point, 60 kills,
