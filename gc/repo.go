@@ -19,7 +19,7 @@ type repoState struct {
 	man   *scan.Manifests // the repository's manifests, parsed
 	tags  []storage.Tag
 	revs  digestSet        // _manifests/revisions whose link is there
-	links []storage.Digest // _layers links that are there
+	links []storage.Digest // _layers, by name (see planLayerLinks)
 	// revDebris and linkDebris are revision and layer link directories
 	// without their link (what the registry's delete by digest leaves):
 	// nothing the registry serves; gc removes them.
@@ -58,7 +58,7 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	r := &repoState{name: repo, man: pl.shared, live: digestSet{}, blobs: digestSet{}, checked: map[storage.Digest]bool{},
 		bad: map[storage.Digest]error{}, removedRevs: digestSet{}}
 	var tagNames []string
-	var revs, links storage.Links
+	var revs storage.Links
 	err := pl.io(ctx, func() (err error) {
 		if tagNames, err = pl.st.ListNames(ctx, storage.TagsPath(repo)); err != nil {
 			return err
@@ -66,7 +66,8 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 		if revs, err = pl.st.ListLinks(ctx, storage.RevisionsPath(repo)); err != nil {
 			return err
 		}
-		if links, err = pl.st.ListLinks(ctx, storage.LayerLinksPath(repo)); err != nil {
+		// Layer links by name: planLayerLinks looks at the candidates'.
+		if r.links, err = pl.st.ListDigests(ctx, storage.LayerLinksPath(repo)); err != nil {
 			return err
 		}
 		return pl.readUploads(ctx, r)
@@ -74,15 +75,11 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	if err != nil {
 		return nil, err
 	}
-	r.links, r.revDebris, r.linkDebris = links.Linked, revs.Debris, links.Debris
+	r.revDebris = revs.Debris
 	r.malformedRevs = make(digestSet, len(revs.Malformed))
 	for _, b := range revs.Malformed {
 		r.malformedRevs[b.Digest] = struct{}{}
 		pl.malformed(repo, LeafRevision, "", b)
-	}
-	for _, b := range links.Malformed {
-		r.malformedLinks = append(r.malformedLinks, b.Digest)
-		pl.malformed(repo, LeafLayerLink, "", b)
 	}
 	if r.man == nil {
 		r.man = scan.NewManifests(pl.st)
@@ -169,10 +166,16 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	for d := range r.blobs {
 		pl.keepOrWindow(r, d, true)
 	}
-	removedLinks := make(digestSet, len(links))
+	removedLinks := make(digestSet, len(links)+len(r.linkDebris)+len(r.malformedLinks))
 	for _, l := range links {
 		removedLinks[l.Digest] = struct{}{}
 		pl.plan.blobs.attribute(l.Digest, r.index)
+	}
+	for _, d := range r.linkDebris {
+		removedLinks[d] = struct{}{} // no link: it keeps nothing
+	}
+	for _, d := range r.malformedLinks {
+		removedLinks[d] = struct{}{} // kept below
 	}
 	for _, d := range r.links {
 		if _, ok := removedLinks[d]; !ok {
@@ -205,7 +208,7 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	p.KeptRecent += r.keptLinks + r.keptUploads
 	p.KeptRemoved += r.keptRemoved
 	if len(r.tags) == len(r.pending) && len(r.revs) == len(r.removedRevs) && len(r.malformedRevs) == 0 &&
-		len(r.links) == len(links) && len(r.malformedLinks) == 0 && len(r.uploads) == len(uploads) && r.otherUploads == 0 {
+		len(r.links) == len(links)+len(r.linkDebris) && len(r.malformedLinks) == 0 && len(r.uploads) == len(uploads) && r.otherUploads == 0 {
 		p.Repositories = append(p.Repositories, r.name)
 	}
 }

@@ -13,7 +13,12 @@ import (
 
 // planLayerLinks returns the repository's layer links that no live
 // manifest of it references (as a manifest or as one of its blobs) and
-// that were not written within the grace period.
+// that were not written within the grace period. The links are listed by
+// name (r.links); what each candidate holds is read with its age
+// (storage.StatLeaves), which sorts out the candidates without their link
+// (r.linkDebris, removed as debris) and those whose link is no link
+// (r.malformedLinks: kept, reported). A referenced link is kept whatever
+// it holds: only the candidates need the look, and there are few.
 func (pl *planner) planLayerLinks(ctx context.Context, r *repoState) ([]LayerLinkRemoval, error) {
 	var candidates []storage.Digest
 	for _, d := range r.links {
@@ -23,18 +28,27 @@ func (pl *planner) planLayerLinks(ctx context.Context, r *repoState) ([]LayerLin
 			candidates = append(candidates, d)
 		}
 	}
-	fresh, err := pl.recentLeaves(ctx, candidates, func(d storage.Digest) storage.Leaf { return storage.LayerLinkLeaf(r.name, d) })
+	var infos []storage.LeafInfo
+	err := pl.io(ctx, func() (err error) {
+		infos, err = pl.st.StatLeaves(ctx, len(candidates), 1, func(i int) storage.Leaf { return storage.LayerLinkLeaf(r.name, candidates[i]) })
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", r.name, err)
 	}
-	r.keptLinks = len(fresh)
-	kept := make(digestSet, len(fresh))
-	for _, d := range fresh {
-		kept[d] = struct{}{}
-	}
 	var out []LayerLinkRemoval
-	for _, d := range candidates {
-		if _, ok := kept[d]; !ok {
+	for i, d := range candidates {
+		switch info := infos[i]; {
+		case !info.Exists: // gone meanwhile
+		case info.NoFile:
+			r.linkDebris = append(r.linkDebris, d) // planDebris applies the grace period
+		case info.Size != int64(storage.LinkSize):
+			r.malformedLinks = append(r.malformedLinks, d)
+			pl.malformed(r.name, LeafLayerLink, "", storage.BadLink{Digest: d, Err: fmt.Errorf("%s: %w: %d bytes, a link has %d",
+				storage.LayerLinkPath(r.name, d), storage.ErrBadLink, info.Size, storage.LinkSize)})
+		case pl.opts.recent(info.ModTime):
+			r.keptLinks++
+		default:
 			out = append(out, LayerLinkRemoval{Repository: r.name, Digest: d})
 		}
 	}

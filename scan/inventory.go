@@ -228,3 +228,17 @@ func (inv *Inventory) Attribute(freed []Reclaim) {
 		}
 	}
 }
+
+// prefetch reads the revisions' manifests in parallel, into the cache the
+// walks then use.
+func (in *inventory) prefetch(ctx context.Context, revs []storage.Digest) {
+	var g errgroup.Group
+	g.SetLimit(in.jobs)
+	for _, d := range revs {
+		g.Go(func() error {
+			_ = in.io(ctx, func() error { _, _, err := in.mans.Get(ctx, d); return err })
+			return nil // errors are met again, and reported, by walk
+		})
+	}
+	_ = g.Wait()
+}

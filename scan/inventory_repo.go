@@ -14,10 +14,8 @@ import (
 // repoNames is what one repository's directories hold.
 type repoNames struct {
 	tags, uploads []string
-	// revs are the revisions whose link is there, well-formed or not
-	// (storage.Links.Present: a malformed one is kept, as gc keeps it);
-	// served counts the well-formed ones, the manifests the registry
-	// serves. links are the layer links that are there.
+	// revs and links: whose link is there, well-formed or not (Links.Present:
+	// gc keeps a malformed one); served: the revisions the registry serves.
 	revs, links []storage.Digest
 	served      int
 	present     map[storage.Digest]bool // revs, as a set
@@ -38,11 +36,7 @@ func (in *inventory) list(ctx context.Context, repo string) (*repoNames, error) 
 		})
 	})
 	g.Go(func() error {
-		return in.io(gctx, func() error {
-			links, err := in.st.ListLinks(gctx, storage.LayerLinksPath(repo))
-			n.links = links.Present()
-			return err
-		})
+		return in.io(gctx, func() (err error) { n.links, err = in.linksPresent(gctx, storage.LayerLinksPath(repo)); return err })
 	})
 	g.Go(func() (err error) {
 		return in.io(gctx, func() error { n.uploads, err = in.st.ListNames(gctx, storage.UploadsPath(repo)); return err })
@@ -118,20 +112,6 @@ func (in *inventory) readRepository(ctx context.Context, idx int32, repo string)
 	}
 	u.Referenced = in.record(idx, refs, n)
 	return u, in.readUploads(ctx, repo, n.uploads)
-}
-
-// prefetch reads the revisions' manifests in parallel, into the cache the
-// walks then use.
-func (in *inventory) prefetch(ctx context.Context, revs []storage.Digest) {
-	var g errgroup.Group
-	g.SetLimit(in.jobs)
-	for _, d := range revs {
-		g.Go(func() error {
-			_ = in.io(ctx, func() error { _, _, err := in.mans.Get(ctx, d); return err })
-			return nil // errors are met again, and reported, by walk
-		})
-	}
-	_ = g.Wait()
 }
 
 // walk records manifest d and what it references, children first seen
@@ -304,4 +284,9 @@ func clipString(s string) string {
 		return s[:64] + "…"
 	}
 	return s
+}
+
+func (in *inventory) linksPresent(ctx context.Context, dir string) ([]storage.Digest, error) {
+	l, err := in.st.ListLinks(ctx, dir)
+	return l.Present(), err
 }

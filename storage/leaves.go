@@ -66,6 +66,9 @@ type LeafInfo struct {
 	Exists  bool
 	Size    int64
 	ModTime time.Time
+	// NoFile: the leaf's directory exists without its file (a revision
+	// or layer link without its link: debris, see Links).
+	NoFile bool
 }
 
 // StatLeaves returns what is known of leaf(i) for every i in [0, n),
@@ -86,7 +89,8 @@ func (s *Storage) StatLeaves(ctx context.Context, n, jobs int, leaf func(int) Le
 		if err != nil || found {
 			return err
 		}
-		_, err = s.statInto(ctx, l.Dir, &out[i])
+		found, err = s.statInto(ctx, l.Dir, &out[i])
+		out[i].NoFile = found
 		return err
 	})
 	return out, err

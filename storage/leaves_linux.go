@@ -130,7 +130,8 @@ func statLeafAt(pfd int, name, file, p string, info *LeafInfo) error {
 	defer unix.Close(dfd)
 	var st unix.Stat_t
 	err = unix.Fstatat(dfd, file, &st, unix.AT_SYMLINK_NOFOLLOW)
-	if err == unix.ENOENT {
+	noFile := err == unix.ENOENT
+	if noFile {
 		err = unix.Fstat(dfd, &st) // the directory, without its file
 	}
 	if err != nil {
@@ -138,7 +139,7 @@ func statLeafAt(pfd int, name, file, p string, info *LeafInfo) error {
 	}
 	switch k := kindOfMode(st.Mode); k {
 	case KindDir:
-		*info = LeafInfo{Exists: true, ModTime: timeOf(st.Mtim)}
+		*info = LeafInfo{Exists: true, ModTime: timeOf(st.Mtim), NoFile: noFile}
 	case KindFile:
 		*info = LeafInfo{Exists: true, Size: st.Size, ModTime: timeOf(st.Mtim)}
 	default:

@@ -189,7 +189,7 @@ func (o *objects) statLeaves(ctx context.Context, n, jobs int, leaf func(int) Le
 				case p == dir+"/"+g.leaves[i].File:
 					out[i] = LeafInfo{Exists: true, Size: size, ModTime: mod}
 				case !out[i].Exists:
-					out[i] = LeafInfo{Exists: true} // a directory: no time of its own
+					out[i] = LeafInfo{Exists: true, NoFile: true} // a directory: no time of its own
 				}
 			}
 		})
