@@ -73,7 +73,7 @@ func BenchmarkCollect(b *testing.B) {
 				b.Fatal(err)
 			}
 			checkPlan(b, res, p)
-			if _, err := p.Execute(context.Background(), st, benchOptions(), nil); err != nil {
+			if _, err := p.Execute(context.Background(), st, journaled(b, st, benchOptions()), nil); err != nil {
 				b.Fatal(err)
 			}
 		}))
@@ -92,7 +92,7 @@ func BenchmarkNoop(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := p.Execute(context.Background(), st, benchOptions(), nil); err != nil {
+	if _, err := p.Execute(context.Background(), st, journaled(b, st, benchOptions()), nil); err != nil {
 		b.Fatal(err)
 	}
 	files := res.Files - (res.Revisions - res.LiveRevisions) - (res.LayerLinks - res.LiveLayerLinks) -
@@ -107,7 +107,7 @@ func BenchmarkNoop(b *testing.B) {
 			if c := p.Counts(); c != (gc.Counts{}) {
 				b.Fatalf("second gc would remove %+v", c)
 			}
-			if _, err := p.Execute(context.Background(), st, benchOptions(), nil); err != nil {
+			if _, err := p.Execute(context.Background(), st, journaled(b, st, benchOptions()), nil); err != nil {
 				b.Fatal(err)
 			}
 		}

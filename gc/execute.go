@@ -41,7 +41,11 @@ func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, p
 	opts = opts.withDefaults()
 	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{}, removedLinks: map[string]digestSet{},
 		debug: opts.Log.Enabled(ctx, slog.LevelDebug)}
-	x.sum = Summary{KeptRecent: p.KeptRecent, Warnings: append([]string(nil), p.Warnings...)}
+	x.sum = Summary{KeptRecent: p.KeptRecent, KeptRemoved: p.KeptRemoved, KeptRemovedBytes: p.KeptRemovedBytes,
+		Warnings: append([]string(nil), p.Warnings...)}
+	if err := x.journal(ctx); err != nil {
+		return x.result(), fmt.Errorf("gc journal: %w; nothing was removed", err)
+	}
 	steps := []struct {
 		phase Phase
 		run   func(context.Context) (int, error)
@@ -181,7 +185,7 @@ func (x *executor) removeTags(ctx context.Context) (int, error) {
 			// Not knowing what the tag names now, do not remove it.
 			return "", fmt.Errorf("re-reading tag %s:%s: %w", t.Repository, t.Tag, err)
 		}
-		return t.Repository + ":" + t.Tag, x.st.Delete(ctx, storage.TagPath(t.Repository, t.Tag))
+		return t.Repository + ":" + t.Tag, x.opts.Journal.DeleteTag(ctx, t.Repository, t.Tag)
 	}, func(int) { x.sum.Removed.Tags++ })
 }
 

@@ -39,7 +39,7 @@ func collect(t *testing.T, root string, opts gc.Options) *gc.Plan {
 	}
 	regtest.AssertUnchanged(t, root, before)
 	want := p.Summary(false)
-	got, err := p.Execute(context.Background(), st, opts, nil)
+	got, err := p.Execute(context.Background(), st, journaled(t, st, opts), nil)
 	if err != nil {
 		t.Fatalf("Execute: %v", err)
 	}
@@ -129,4 +129,15 @@ func gcOpts(deleteUntagged bool) gc.Options {
 	o := untagged()
 	o.DeleteUntagged = deleteUntagged
 	return o
+}
+
+// journaled gives opts a journal of the run, as the commands do.
+func journaled(t testing.TB, st *storage.Storage, opts gc.Options) gc.Options {
+	t.Helper()
+	j, err := st.NewJournal("gc test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Journal = j
+	return opts
 }

@@ -47,6 +47,16 @@ type Options struct {
 	// removed: the phase and the object's name ("repo@sha256:...", ...);
 	// never from two goroutines at once.
 	Removed func(Phase, string)
+	// KeepRemoved, per repository, are the manifests of tags removed
+	// within the --keep-removed window (from the journal): NewPlan marks
+	// them live (after everything else), so that restore can still put
+	// those tags back; the plan counts what only they keep.
+	KeepRemoved map[string][]storage.Digest
+	// Journal is the run's journal: Execute records in it the tags and
+	// manifest revisions it is about to remove before it removes
+	// anything, and removes tags through it. Execute refuses a plan that
+	// removes tags or revisions without one.
+	Journal *storage.Journal
 	// Manifests, when set, is the parsed-manifest cache NewPlan reads
 	// through, shared with another reader of the same storage (scan runs
 	// its inventory beside the plan); nil: a cache of the plan's own.

@@ -24,7 +24,11 @@ type Plan struct {
 	Uploads      []UploadRemoval    // upload sessions older than UploadsOlderThan
 	Repositories []string           // repositories left empty
 	KeptRecent   int                // objects kept because of the grace period
-	Warnings     []string           // absent things, sorted and unique
+	// KeptRemoved counts the manifests of removed tags the --keep-removed
+	// window keeps; KeptRemovedBytes the blob data only they keep.
+	KeptRemoved      int
+	KeptRemovedBytes int64
+	Warnings         []string // absent things, sorted and unique
 
 	// blobs is every digest in the blob store with whether something that
 	// remains after the sweep keeps it. Execute's re-check uses it.
@@ -53,6 +57,7 @@ type planner struct {
 	repos    []string   // every repository, sorted; blob attributions index it
 	owners   [][]string // owners[k] is []string{repos[k]}, shared by the blobs only k references
 	warnings map[string]struct{}
+	window   digestSet // what only the --keep-removed window keeps, in some repository
 	refusals []Refusal // reasons to refuse the sweep (refuse.go)
 	// revisions and layerLinks count what the repositories hold, for the
 	// blob store's sanity check; blobsUnlisted is set when the blob
@@ -77,7 +82,7 @@ func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, err
 	opts = opts.withDefaults()
 	pl := &planner{
 		st: st, opts: opts, sem: make(chan struct{}, opts.Jobs), shared: opts.Manifests,
-		plan: &Plan{opts: opts}, warnings: make(map[string]struct{}),
+		plan: &Plan{opts: opts}, warnings: make(map[string]struct{}), window: digestSet{},
 	}
 	blobs, err := pl.listBlobs(ctx)
 	if err != nil {
@@ -109,6 +114,9 @@ func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, err
 	}
 	pl.checkBlobStore()
 	if err := pl.refusal(); err != nil {
+		return nil, err
+	}
+	if err := pl.keepWindow(ctx); err != nil {
 		return nil, err
 	}
 	if err := pl.planBlobs(ctx); err != nil {

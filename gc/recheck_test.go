@@ -42,7 +42,7 @@ func TestPushBetweenPlanAndSweep(t *testing.T) {
 		t.Fatalf("the plan should remove the old image's layer links and blobs: %+v", c)
 	}
 	r.PushImage(t, "a:new", regtest.WithSharedLayers(regtest.LayersOf(t, old)...), regtest.WithLayers(1, 64))
-	sum, err := p.Execute(context.Background(), st, opts, nil)
+	sum, err := p.Execute(context.Background(), st, journaled(t, st, opts), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestLinksRestoredForManifestAcceptedDuringSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := p.Execute(context.Background(), st, opts, func(ph gc.Phase, _ int) {
+	sum, err := p.Execute(context.Background(), st, journaled(t, st, opts), func(ph gc.Phase, _ int) {
 		if ph != gc.PhaseLayerLinks {
 			return
 		}

@@ -35,6 +35,12 @@ type repoState struct {
 	// kept whole (keepData): every revision is a root, nothing removed.
 	keepAll bool
 
+	// windowLive and windowBlobs are what only the --keep-removed
+	// window keeps (see markRemoved); keptRemoved counts its roots.
+	windowLive  digestSet
+	windowBlobs digestSet
+	keptRemoved int
+
 	removedRevs digestSet
 	keptLinks   int
 	keptUploads int
@@ -97,6 +103,9 @@ func (pl *planner) planRepository(ctx context.Context, k int32) error {
 	if err := pl.markRoots(ctx, r); err != nil {
 		return err
 	}
+	if err := pl.markRemoved(ctx, r); err != nil {
+		return err
+	}
 	if pl.opts.DeleteUntagged {
 		for d := range r.revs {
 			if _, ok := r.live[d]; !ok {
@@ -143,10 +152,10 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	defer pl.mu.Unlock()
 	p := pl.plan
 	for d := range r.live {
-		pl.keep(r.name, d, false) // mark already warned of a missing manifest
+		pl.keepOrWindow(r, d, false) // mark already warned of a missing manifest
 	}
 	for d := range r.blobs {
-		pl.keep(r.name, d, true)
+		pl.keepOrWindow(r, d, true)
 	}
 	removedLinks := make(digestSet, len(links))
 	for _, l := range links {
@@ -155,7 +164,7 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	}
 	for _, d := range r.links {
 		if _, ok := removedLinks[d]; !ok {
-			pl.keep(r.name, d, true)
+			pl.keepOrWindow(r, d, true)
 		}
 	}
 	for _, t := range r.tags {
@@ -166,7 +175,7 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	pl.revisions += len(r.revs)
 	pl.layerLinks += len(r.links)
 	for _, t := range r.pending {
-		p.Tags = append(p.Tags, TagRemoval{Repository: r.name, Tag: t.Name, Digest: t.Digest})
+		p.Tags = append(p.Tags, TagRemoval{Repository: r.name, Tag: t.Name, Digest: t.Digest, Pushed: t.Pushed})
 	}
 	for d := range r.removedRevs {
 		p.Manifests = append(p.Manifests, ManifestRemoval{Repository: r.name, Digest: d, Depth: depth[d]})
@@ -181,6 +190,7 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	p.Uploads = append(p.Uploads, uploads...)
 	p.History = append(p.History, history...)
 	p.KeptRecent += r.keptLinks + r.keptUploads
+	p.KeptRemoved += r.keptRemoved
 	if len(r.tags) == len(r.pending) && len(r.revs) == len(r.removedRevs) &&
 		len(r.links) == len(links) && len(r.uploads) == len(uploads) && r.otherUploads == 0 {
 		p.Repositories = append(p.Repositories, r.name)
@@ -212,6 +222,16 @@ func (pl *planner) removalDepths(r *repoState) map[storage.Digest]int {
 		}
 	}
 	return depth
+}
+
+// keepOrWindow keeps d for repository r, or, when only the --keep-removed
+// window keeps it there, notes it for keepWindow. Called with pl.mu held.
+func (pl *planner) keepOrWindow(r *repoState, d storage.Digest, warn bool) {
+	if r.inWindow(d) {
+		pl.window[d] = struct{}{}
+		return
+	}
+	pl.keep(r.name, d, warn)
 }
 
 // keep marks d as kept by repository repo; a digest missing from the

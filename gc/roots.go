@@ -37,6 +37,13 @@ func (pl *planner) markRoots(ctx context.Context, r *repoState) error {
 			}
 		}
 	}
+	return pl.fixpoint(ctx, r)
+}
+
+// fixpoint marks, until nothing changes, referrer tags and untagged
+// manifests whose subject is live, and revisions and referrer tags within
+// the grace period.
+func (pl *planner) fixpoint(ctx context.Context, r *repoState) error {
 	for {
 		n := len(r.live)
 		if err := pl.markReferrers(ctx, r); err != nil {

@@ -10,6 +10,7 @@ import (
 type TagRemoval struct {
 	Repository, Tag string
 	Digest          storage.Digest // its current manifest
+	Pushed          time.Time      // its push time (for the journal)
 }
 
 // ManifestRemoval is an untagged manifest revision to remove.
@@ -64,11 +65,15 @@ type Counts struct {
 
 // Summary is what a run removed (or, for a dry run, would remove).
 type Summary struct {
-	DryRun     bool     `json:"dry_run"`
-	FreedBytes int64    `json:"freed_bytes"`
-	Removed    Counts   `json:"removed"`
-	KeptRecent int      `json:"kept_recent"`
-	Warnings   []string `json:"warnings"`
+	DryRun     bool   `json:"dry_run"`
+	FreedBytes int64  `json:"freed_bytes"`
+	Removed    Counts `json:"removed"`
+	KeptRecent int    `json:"kept_recent"`
+	// KeptRemoved counts the images of removed tags kept for restore
+	// (--keep-removed); KeptRemovedBytes is the blob data only they keep.
+	KeptRemoved      int      `json:"kept_removed"`
+	KeptRemovedBytes int64    `json:"kept_removed_bytes"`
+	Warnings         []string `json:"warnings"`
 }
 
 // FreedBytes is the size of the blob data the plan removes.
@@ -94,7 +99,8 @@ func (p *Plan) Counts() Counts {
 func (p *Plan) Summary(dryRun bool) Summary {
 	return Summary{
 		DryRun: dryRun, FreedBytes: p.FreedBytes(), Removed: p.Counts(),
-		KeptRecent: p.KeptRecent, Warnings: nonNil(p.Warnings),
+		KeptRecent: p.KeptRecent, KeptRemoved: p.KeptRemoved, KeptRemovedBytes: p.KeptRemovedBytes,
+		Warnings: nonNil(p.Warnings),
 	}
 }
 

@@ -84,7 +84,7 @@ func TestUploadsOnlySessions(t *testing.T) {
 	if len(p.Uploads) != 2 {
 		t.Fatalf("planned uploads %+v, want the two sessions", p.Uploads)
 	}
-	sum, err := p.Execute(context.Background(), st, opts, nil)
+	sum, err := p.Execute(context.Background(), st, journaled(t, st, opts), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

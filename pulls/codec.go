@@ -36,7 +36,7 @@ const (
 	maxLineBytes = 512
 )
 
-// Encode writes the history in its file format. It refuses (ErrBadHistory)
+// Encode writes the history in its file format. It refuses (storage.ErrBadHistory)
 // a history holding what Decode would refuse: an invalid name or tag, or a
 // time outside 1970-01-01T00:00:01Z to 9999-12-31T23:59:59Z.
 func (h *History) Encode(w io.Writer) error {
@@ -64,7 +64,7 @@ func (h *History) encodeBody(bw *bufio.Writer) error {
 	var err error
 	for _, s := range h.coverage {
 		if !validTime(s.start) || !validTime(s.end) {
-			return fmt.Errorf("%w: coverage %d-%d out of range", ErrBadHistory, s.start, s.end)
+			return fmt.Errorf("%w: coverage %d-%d out of range", storage.ErrBadHistory, s.start, s.end)
 		}
 		line = append(line[:0], "coverage "...)
 		line = strconv.AppendInt(line, s.start, 10)
@@ -78,12 +78,12 @@ func (h *History) encodeBody(bw *bufio.Writer) error {
 			continue
 		}
 		if err := storage.ValidRepository(name); err != nil {
-			return fmt.Errorf("%w: %w", ErrBadHistory, err)
+			return fmt.Errorf("%w: %w", storage.ErrBadHistory, err)
 		}
 		bw.WriteString("repository " + name + "\n")
 		for _, tag := range sortedTags(r) {
 			if err := storage.ValidTag(tag); err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrBadHistory, name, err)
+				return fmt.Errorf("%w: %s: %w", storage.ErrBadHistory, name, err)
 			}
 			if line, err = appendPull(line[:0], "tag ", tag, r.tags[tag]); err != nil {
 				return fmt.Errorf("%s:%s: %w", name, tag, err)
@@ -102,7 +102,7 @@ func (h *History) encodeBody(bw *bufio.Writer) error {
 
 func appendPull(line []byte, kind, what string, t int64) ([]byte, error) {
 	if !validTime(t) {
-		return nil, fmt.Errorf("%w: time %d out of range", ErrBadHistory, t)
+		return nil, fmt.Errorf("%w: time %d out of range", storage.ErrBadHistory, t)
 	}
 	line = append(line, kind...)
 	line = append(line, what...)
@@ -114,7 +114,7 @@ func appendPull(line []byte, kind, what string, t int64) ([]byte, error) {
 func validTime(t int64) bool { return t > 0 && t <= maxUnix }
 
 // Decode reads a history Encode wrote, of at most limit bytes
-// uncompressed. Anything else is an error wrapping ErrBadHistory that
+// uncompressed. Anything else is an error wrapping storage.ErrBadHistory that
 // names the line: not gzip, another version, a line out of order or
 // malformed, an invalid name, a checksum that does not match, a truncated
 // stream (no checksum line), bytes after it, or more than limit bytes.
@@ -122,7 +122,7 @@ func Decode(r io.Reader, limit int64) (*History, error) {
 	br := bufio.NewReader(r)
 	zr, err := gzip.NewReader(br)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadHistory, err)
+		return nil, fmt.Errorf("%w: %w", storage.ErrBadHistory, err)
 	}
 	zr.Multistream(false)
 	d := decoder{
@@ -143,12 +143,12 @@ func Decode(r io.Reader, limit int64) (*History, error) {
 	}
 	switch {
 	case errors.Is(err, errTooLarge):
-		return nil, fmt.Errorf("%w: larger than %d bytes uncompressed", ErrBadHistory, limit)
+		return nil, fmt.Errorf("%w: larger than %d bytes uncompressed", storage.ErrBadHistory, limit)
 	case err != nil:
-		return nil, fmt.Errorf("%w: line %d: %w", ErrBadHistory, d.line, err)
+		return nil, fmt.Errorf("%w: line %d: %w", storage.ErrBadHistory, d.line, err)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
-		return nil, fmt.Errorf("%w: data after the compressed stream", ErrBadHistory)
+		return nil, fmt.Errorf("%w: data after the compressed stream", storage.ErrBadHistory)
 	}
 	return d.h, nil
 }

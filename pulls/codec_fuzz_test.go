@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/regprune/regprune/storage"
 )
 
 // FuzzDecodeHistory feeds Decode history texts, sealed with a correct
 // checksum so that the fuzzer reaches the record checks, and raw bytes.
 // Whatever Decode accepts encodes back to the very same text; whatever it
-// refuses wraps ErrBadHistory.
+// refuses wraps storage.ErrBadHistory.
 func FuzzDecodeHistory(f *testing.F) {
 	h := New()
 	recordFile(f, h, "testdata/registry-3.1.2-text.log")
@@ -25,8 +27,8 @@ func FuzzDecodeHistory(f *testing.F) {
 		}
 		got, err := Decode(bytes.NewReader(in), 1<<20)
 		if err != nil {
-			if !errors.Is(err, ErrBadHistory) || got != nil {
-				t.Fatalf("%q: %v, %v; want ErrBadHistory and no history", s, got, err)
+			if !errors.Is(err, storage.ErrBadHistory) || got != nil {
+				t.Fatalf("%q: %v, %v; want storage.ErrBadHistory and no history", s, got, err)
 			}
 			return
 		}

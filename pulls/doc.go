@@ -53,5 +53,5 @@
 //
 // History.Encode and Decode read and write a versioned, checksummed,
 // deterministic file (see codec.go); anything Decode cannot read wholly is
-// an error wrapping ErrBadHistory, never an empty history.
+// an error wrapping storage.ErrBadHistory, never an empty history.
 package pulls

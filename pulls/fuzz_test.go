@@ -22,8 +22,8 @@ var fuzzNotAfter = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 func checkRead(t *testing.T, in []byte) []Event {
 	var events []Event
 	st, err := Read(bytes.NewReader(in), Options{NotAfter: fuzzNotAfter}, func(e Event) { events = append(events, e) })
-	if err != nil && !errors.Is(err, ErrBadLog) {
-		t.Fatalf("error not wrapping ErrBadLog: %v", err)
+	if err != nil && !errors.Is(err, storage.ErrBadLog) {
+		t.Fatalf("error not wrapping storage.ErrBadLog: %v", err)
 	}
 	for _, e := range events {
 		switch {

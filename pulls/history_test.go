@@ -214,8 +214,8 @@ func TestEncodeRefuses(t *testing.T) {
 	} {
 		h := New()
 		h.Add(e)
-		if err := h.Encode(io.Discard); !errors.Is(err, ErrBadHistory) {
-			t.Errorf("%s: %v, want ErrBadHistory", name, err)
+		if err := h.Encode(io.Discard); !errors.Is(err, storage.ErrBadHistory) {
+			t.Errorf("%s: %v, want storage.ErrBadHistory", name, err)
 		}
 	}
 }
@@ -276,8 +276,8 @@ func TestDecodeRefuses(t *testing.T) {
 			limit, tc.want = int64(len(head)), "larger than 24 bytes uncompressed"
 		}
 		h, err := Decode(bytes.NewReader(tc.in), limit)
-		if !errors.Is(err, ErrBadHistory) || !strings.Contains(err.Error(), tc.want) || h != nil {
-			t.Errorf("%s: %v, want ErrBadHistory with %q", tc.name, err, tc.want)
+		if !errors.Is(err, storage.ErrBadHistory) || !strings.Contains(err.Error(), tc.want) || h != nil {
+			t.Errorf("%s: %v, want storage.ErrBadHistory with %q", tc.name, err, tc.want)
 		}
 	}
 }

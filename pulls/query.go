@@ -87,3 +87,10 @@ func (h *History) LastPulls(repo string, tags []Tag) []LastPull {
 	}
 	return out
 }
+
+// HasDigestPulls says whether any pull by digest of repository repo is
+// recorded: only then can a tag's index children matter to its last pull.
+func (h *History) HasDigestPulls(repo string) bool {
+	r := h.repos[repo]
+	return r != nil && len(r.digests) > 0
+}

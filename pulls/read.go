@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/regprune/regprune/storage"
 )
 
 // Options tune Read; the zero value is what regprune uses.
@@ -53,7 +55,7 @@ type parser struct {
 // log. Lines of any format below may be mixed in one log; every other line
 // is skipped and counted by reason in the returned Stats. An error is
 // returned only when r fails or its compression is broken or unsupported
-// (ErrBadLog); the Stats then cover what was read.
+// (storage.ErrBadLog); the Stats then cover what was read.
 //
 // A line may carry the prefix of kubectl logs --timestamps (an RFC 3339
 // time and a space); the line's own time is the pull's, the prefix's when
@@ -118,7 +120,7 @@ func (p *parser) run(r io.Reader) error {
 		}
 		if err != nil && err != io.EOF {
 			// The line before a read error may be cut anywhere: unread.
-			return fmt.Errorf("%w: %w", ErrBadLog, err)
+			return fmt.Errorf("%w: %w", storage.ErrBadLog, err)
 		}
 		if len(line) > 0 {
 			p.stats.Lines++
@@ -172,13 +174,13 @@ func decompress(br *bufio.Reader) (io.Reader, error) {
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("%w: gzip: %w", ErrBadLog, err)
+			return nil, fmt.Errorf("%w: gzip: %w", storage.ErrBadLog, err)
 		}
 		return zr, nil
 	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		return nil, fmt.Errorf("%w: zstd-compressed; decompress it (zstdcat FILE | regprune ... -)", ErrBadLog)
+		return nil, fmt.Errorf("%w: zstd-compressed; decompress it (zstdcat FILE | regprune ... -)", storage.ErrBadLog)
 	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
-		return nil, fmt.Errorf("%w: xz-compressed; decompress it (xzcat FILE | regprune ... -)", ErrBadLog)
+		return nil, fmt.Errorf("%w: xz-compressed; decompress it (xzcat FILE | regprune ... -)", storage.ErrBadLog)
 	}
 	return br, nil
 }

@@ -227,3 +227,18 @@ func (s *ImageRefSet) Keeps(repo, tag string, digest storage.Digest, children []
 	}
 	return ImageRef{}, false
 }
+
+// HasDigests says whether a reference by digest names repository repo:
+// only then can a tag's index children matter to Keeps.
+func (s *ImageRefSet) HasDigests(repo string) bool {
+	for _, r := range s.byRepo[repo] {
+		if !r.Digest.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// Len is the number of references that may keep tags (those of the host,
+// with --registry-host).
+func (s *ImageRefSet) Len() int { return len(s.refs) }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/regprune/regprune/storage"
 	"gopkg.in/yaml.v3"
@@ -21,44 +22,85 @@ const (
 	keyExcludeTags  = "exclude_tags"
 	keyOlderThan    = "older_than"
 	keyKeepLast     = "keep_last"
+
+	keyKeepPulledWithin = "keep_pulled_within"
+	keyKeepLastPulled   = "keep_last_pulled"
+	keyKeepRefs         = "keep_refs"
+	keyKeepSemver       = "keep_semver"
+
+	keyKeepRemoved = "keep_removed" // beside rules: gc's --keep-removed window
 )
 
-var ruleKeys = []string{keyRepositories, keyTags, keyExcludeTags, keyOlderThan, keyKeepLast}
+var ruleKeys = []string{keyRepositories, keyTags, keyExcludeTags, keyOlderThan, keyKeepLast,
+	keyKeepPulledWithin, keyKeepLastPulled, keyKeepRefs, keyKeepSemver}
+
+// limitKeys are the keys of which a rule needs one: without any, it would
+// remove every tag of its repositories.
+var limitKeys = []string{keyTags, keyOlderThan, keyKeepLast, keyKeepPulledWithin, keyKeepLastPulled, keyKeepRefs, keyKeepSemver}
 
 // LoadPolicy reads and checks the retention policy file at path.
 func LoadPolicy(path string) ([]Rule, error) {
+	p, err := LoadPolicyFile(path)
+	return p.Rules, err
+}
+
+// Policy is a policy file: its rules and, when the file sets it
+// (keep_removed: DUR), gc's --keep-removed window.
+type Policy struct {
+	Rules          []Rule
+	KeepRemoved    time.Duration
+	KeepRemovedSet bool
+}
+
+// LoadPolicyFile reads and checks the policy file at path.
+func LoadPolicyFile(path string) (Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", storage.ErrBadPolicy, err)
+		return Policy{}, fmt.Errorf("%w: %w", storage.ErrBadPolicy, err)
 	}
-	return ParsePolicy(path, data)
+	return ParsePolicyFile(path, data)
 }
 
 // ParsePolicy reads a retention policy: a YAML list of rules, or a mapping
 // whose only key, rules, holds that list. Each rule is a mapping with the
 // keys repositories (a glob or a list of globs; absent: every repository),
 // tags (a regular expression), exclude_tags (one or a list), older_than (as
-// ParseDuration) and keep_last (a whole number). Every error wraps
-// storage.ErrBadPolicy and names the file (name), the line and the key.
+// ParseDuration) and keep_last (a whole number), and the keys by use:
+// keep_pulled_within (a duration), keep_last_pulled and keep_semver (whole
+// numbers), keep_refs (a file name or a list of them, as written: the
+// command reads them). Every error wraps storage.ErrBadPolicy and names
+// the file (name), the line and the key.
 func ParsePolicy(name string, data []byte) ([]Rule, error) {
+	pol, err := ParsePolicyFile(name, data)
+	return pol.Rules, err
+}
+
+// ParsePolicyFile reads a policy as ParsePolicy does; the mapping form
+// may also set keep_removed (a duration, as ParseDuration): how long gc
+// keeps the images of removed tags restorable.
+func ParsePolicyFile(name string, data []byte) (Policy, error) {
 	p := policyParser{file: name}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: %s: no rules (the file is empty)", storage.ErrBadPolicy, name)
+			return Policy{}, fmt.Errorf("%w: %s: no rules (the file is empty)", storage.ErrBadPolicy, name)
 		}
-		return nil, fmt.Errorf("%w: %s: %w", storage.ErrBadPolicy, name, err)
+		return Policy{}, fmt.Errorf("%w: %s: %w", storage.ErrBadPolicy, name, err)
 	}
 	var more yaml.Node
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
-		return nil, p.errorf(&more, "", "more than one YAML document; put every rule in one list")
+		return Policy{}, p.errorf(&more, "", "more than one YAML document; put every rule in one list")
 	}
-	list, err := p.ruleList(&doc)
+	var pol Policy
+	list, err := p.ruleList(&doc, &pol)
 	if err != nil {
-		return nil, err
+		return Policy{}, err
 	}
-	return p.rules(list)
+	if pol.Rules, err = p.rules(list); err != nil {
+		return Policy{}, err
+	}
+	return pol, nil
 }
 
 type policyParser struct{ file string }
@@ -80,17 +122,40 @@ func deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// ruleList finds the list of rules: the document itself or its rules key.
-func (p policyParser) ruleList(doc *yaml.Node) (*yaml.Node, error) {
+// ruleList finds the list of rules: the document itself or its rules key
+// (beside which keep_removed may be set, into pol).
+func (p policyParser) ruleList(doc *yaml.Node, pol *Policy) (*yaml.Node, error) {
 	n := doc
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = deref(n.Content[0])
 	}
 	if n.Kind == yaml.MappingNode {
-		if len(n.Content) != 2 || n.Content[0].Value != keyRules {
-			return nil, p.errorf(n, "", "want a list of rules, or a mapping whose only key is %q", keyRules)
+		var rules *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], deref(n.Content[i+1])
+			switch {
+			case k.Value == keyRules && rules == nil:
+				rules = v
+			case k.Value == keyKeepRemoved && !pol.KeepRemovedSet:
+				s, err := p.scalar(k, v)
+				if err == nil {
+					if pol.KeepRemoved, err = ParseDuration(s); err != nil {
+						err = p.errorf(v, k.Value, "%v", err)
+					}
+				}
+				if err != nil {
+					return nil, err
+				}
+				pol.KeepRemovedSet = true
+			default:
+				return nil, p.errorf(k, "", "want a list of rules, or a mapping of %q (the list) and %q, each once; not %q",
+					keyRules, keyKeepRemoved, k.Value)
+			}
 		}
-		n = deref(n.Content[1])
+		if rules == nil {
+			return nil, p.errorf(n, "", "want a list of rules, or a mapping with the key %q", keyRules)
+		}
+		n = rules
 	}
 	if n.Kind != yaml.SequenceNode {
 		return nil, p.errorf(n, "", "want a list of rules (each a mapping with keys %s)", strings.Join(ruleKeys, ", "))
@@ -139,9 +204,9 @@ func (p policyParser) rule(n *yaml.Node, num int) (Rule, error) {
 			return Rule{}, err
 		}
 	}
-	if r.Tags == nil && r.OlderThan == 0 && r.KeepLast == 0 {
-		return Rule{}, p.errorf(n, "", "rule %d has none of %s, %s, %s: it would remove every tag of its repositories "+
-			"(write %s: \".*\" if that is meant)", num, keyTags, keyOlderThan, keyKeepLast, keyTags)
+	if !r.Limited() {
+		return Rule{}, p.errorf(n, "", "rule %d has none of %s: it would remove every tag of its repositories "+
+			"(write %s: \".*\" if that is meant)", num, strings.Join(limitKeys, ", "), keyTags)
 	}
 	return r, nil
 }
@@ -160,18 +225,50 @@ func (p policyParser) field(r *Rule, k, v *yaml.Node) error {
 	case keyExcludeTags:
 		r.ExcludeTags, err = p.regexps(k, v)
 	case keyOlderThan:
-		var s string
-		if s, err = p.scalar(k, v); err == nil {
-			if r.OlderThan, err = ParseDuration(s); err != nil {
-				err = p.errorf(v, k.Value, "%v", err)
-			}
-		}
+		r.OlderThan, err = p.duration(k, v)
 	case keyKeepLast:
 		r.KeepLast, err = p.count(k, v)
+	case keyKeepPulledWithin:
+		r.KeepPulledWithin, err = p.duration(k, v)
+	case keyKeepLastPulled:
+		r.KeepLastPulled, err = p.count(k, v)
+	case keyKeepSemver:
+		r.KeepSemver, err = p.count(k, v)
+	case keyKeepRefs:
+		r.KeepRefs, err = p.files(k, v)
 	default:
 		err = p.errorf(k, k.Value, "unknown key (a rule has %s)", strings.Join(ruleKeys, ", "))
 	}
 	return err
+}
+
+// duration reads an age (ParseDuration).
+func (p policyParser) duration(k, v *yaml.Node) (time.Duration, error) {
+	s, err := p.scalar(k, v)
+	if err != nil {
+		return 0, err
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		return 0, p.errorf(v, k.Value, "%v", err)
+	}
+	return d, nil
+}
+
+// files reads one file name or a list of them ("-" is standard input).
+func (p policyParser) files(k, v *yaml.Node) ([]string, error) {
+	ns, err := p.scalars(k, v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		if n.Value == "" || strings.ContainsRune(n.Value, 0) {
+			return nil, p.errorf(n, k.Value, "want a file name")
+		}
+		out[i] = n.Value
+	}
+	return out, nil
 }
 
 // scalar is v's text; null, lists and mappings are errors.

@@ -18,10 +18,13 @@ import (
 // which tags it removes.
 //
 // A tag is a candidate when its whole name matches Tags (every tag when
-// nil) and none of ExcludeTags (see TagPattern). Of the candidates of one repository, the KeepLast
-// most recently pushed are kept (ties broken by name), and of the rest
-// those pushed more than OlderThan ago are removed (all of them when
-// OlderThan is zero).
+// nil) and none of ExcludeTags (see TagPattern). Of the candidates of one
+// repository, the keep rules each keep some, and a candidate any of them
+// keeps stays: the KeepLast most recently pushed (ties broken by name),
+// and, judged by use (see use.go), those in use (KeepRefs), pulled within
+// KeepPulledWithin, among the KeepLastPulled most recently pulled, or
+// among the KeepSemver highest versions. Of the rest, those pushed more
+// than OlderThan ago are removed (all of them when OlderThan is zero).
 type Rule struct {
 	Name         string        // how reports name the rule
 	Repositories []string      // globs (MatchGlob: * stops at /); none: every repository
@@ -29,6 +32,19 @@ type Rule struct {
 	ExcludeTags  []*TagPattern // a tag matching any of these is kept
 	OlderThan    time.Duration // 0: no age limit
 	KeepLast     int           // 0: no count kept
+
+	KeepPulledWithin time.Duration // 0: no such rule; keeps tags pulled (or pushed) within it
+	KeepLastPulled   int           // 0: no such rule; keeps the N most recently pulled
+	KeepSemver       int           // 0: no such rule; keeps the N highest semantic versions
+	KeepRefs         []string      // lists of images in use, by name (Use.Refs); none: no such rule
+}
+
+// Limited says whether the rule limits what it removes: by tag name, age,
+// count, or use. A rule that does not removes every tag of its
+// repositories.
+func (r Rule) Limited() bool {
+	return r.Tags != nil || r.OlderThan > 0 || r.KeepLast > 0 || r.KeepPulledWithin > 0 ||
+		r.KeepLastPulled > 0 || r.KeepSemver > 0 || len(r.KeepRefs) > 0
 }
 
 // Governs reports whether the rule applies to repository repo.
@@ -62,6 +78,12 @@ type Decision struct {
 // or bad (Tag.LinkErr: no push time to judge, nothing a pull could get;
 // check reports them). The decisions come sorted by repository, then tag.
 func Select(tags []storage.Tag, rules []Rule, now time.Time) []Decision {
+	return SelectUse(tags, rules, now, Use{})
+}
+
+// SelectUse is Select with the evidence of use the rules by use judge by
+// (see use.go). It is as pure as Select: use is only read.
+func SelectUse(tags []storage.Tag, rules []Rule, now time.Time, use Use) []Decision {
 	sorted := append([]storage.Tag(nil), tags...)
 	sort.Slice(sorted, func(i, j int) bool { return tagLess(sorted[i], sorted[j]) })
 	out := make([]Decision, 0, len(sorted))
@@ -70,7 +92,7 @@ func Select(tags []storage.Tag, rules []Rule, now time.Time) []Decision {
 		for end < len(sorted) && sorted[end].Repository == sorted[start].Repository {
 			end++
 		}
-		out = append(out, selectRepository(sorted[start:end], rules, now)...)
+		out = append(out, selectRepository(sorted[start:end], rules, now, use)...)
 		start = end
 	}
 	return out
@@ -85,7 +107,7 @@ func tagLess(a, b storage.Tag) bool {
 }
 
 // selectRepository decides for the tags of one repository.
-func selectRepository(tags []storage.Tag, rules []Rule, now time.Time) []Decision {
+func selectRepository(tags []storage.Tag, rules []Rule, now time.Time, use Use) []Decision {
 	ds := make([]Decision, len(tags))
 	rule, ok := governing(tags[0].Repository, rules)
 	var cands []int
@@ -106,8 +128,9 @@ func selectRepository(tags []storage.Tag, rules []Rule, now time.Time) []Decisio
 		}
 		return ta.Name < tb.Name
 	})
+	ev := gatherUse(tags, cands, rule, now, use)
 	for rank, i := range cands {
-		ds[i].Remove, ds[i].Reason = judge(tags[i], rule, rank, now)
+		ds[i].Remove, ds[i].Reason = judge(tags[i], rule, rank, now, ev[i])
 	}
 	return ds
 }
@@ -155,14 +178,22 @@ func exempt(t storage.Tag, rule Rule) string {
 	return ""
 }
 
-// judge decides for the candidate t, the rank-th newest (from 0).
-func judge(t storage.Tag, rule Rule, rank int, now time.Time) (remove bool, reason string) {
+// judge decides for the candidate t, the rank-th newest (from 0), with
+// the evidence of its use. A keep rule that keeps it names itself and its
+// evidence; a removal names every rule's evidence against the tag.
+func judge(t storage.Tag, rule Rule, rank int, now time.Time, ev useEvidence) (remove bool, reason string) {
+	if reason, keep := keptInUse(rule, now, ev); keep {
+		return false, reason
+	}
 	age := now.Sub(t.Pushed)
 	if rank < rule.KeepLast {
 		return false, newest(rule.KeepLast)
 	}
 	if rule.OlderThan > 0 && age <= rule.OlderThan {
 		return false, fmt.Sprintf("%s, not older than %s", pushedAgo(age), FormatAge(rule.OlderThan))
+	}
+	if reason, keep := keptUnjudged(t, rule, now, ev); keep {
+		return false, reason
 	}
 	var why []string
 	if rule.OlderThan > 0 {
@@ -171,6 +202,7 @@ func judge(t storage.Tag, rule Rule, rank int, now time.Time) (remove bool, reas
 	if rule.KeepLast > 0 {
 		why = append(why, "not "+newest(rule.KeepLast))
 	}
+	why = append(why, notInUse(rule, now, ev)...)
 	if len(why) == 0 {
 		why = append(why, "matched, no age or count limit")
 	}

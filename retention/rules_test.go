@@ -121,8 +121,13 @@ func renderDecisions(rules []Rule, ds []Decision) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# now %s\n", retentionNow.Format(time.RFC3339))
 	for _, r := range rules {
-		fmt.Fprintf(&b, "# rule %s: repositories=%q tags=%v exclude=%v older_than=%s keep_last=%d\n",
+		fmt.Fprintf(&b, "# rule %s: repositories=%q tags=%v exclude=%v older_than=%s keep_last=%d",
 			r.Name, r.Repositories, r.Tags, r.ExcludeTags, FormatAge(r.OlderThan), r.KeepLast)
+		if r.KeepPulledWithin > 0 || r.KeepLastPulled > 0 || r.KeepSemver > 0 || len(r.KeepRefs) > 0 {
+			fmt.Fprintf(&b, " keep_pulled_within=%s keep_last_pulled=%d keep_semver=%d keep_refs=%q",
+				FormatAge(r.KeepPulledWithin), r.KeepLastPulled, r.KeepSemver, r.KeepRefs)
+		}
+		b.WriteByte('\n')
 	}
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, d := range ds {

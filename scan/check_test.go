@@ -222,3 +222,56 @@ func mustMkdir(t testing.TB, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// CheckImage finds what check finds through a tag, for one manifest: a
+// whole image has no problem; a layer link or an index child's revision
+// gone is named.
+func TestCheckImage(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	r := regtest.Start(t, root)
+	img := r.PushImage(t, "app:v1", regtest.WithLayers(2, 64))
+	a := regtest.NewImage(t, regtest.WithPlatform("linux", "amd64"), regtest.WithLayers(1, 64))
+	b := regtest.NewImage(t, regtest.WithPlatform("linux", "arm64"), regtest.WithLayers(1, 64))
+	idx := r.PushIndex(t, "app:multi", a, b)
+	st := openStorage(t, root)
+	ctx := context.Background()
+	for ref, m := range map[string]interface{ Digest() (v1.Hash, error) }{"app:v1": img, "app:multi": idx} {
+		d := mustDigest(t, regtest.DigestOf(t, m))
+		ps, err := scan.CheckImage(ctx, st, "app", ref, d, 4)
+		if err != nil || len(ps) != 0 {
+			t.Errorf("CheckImage(%s) = %v, %v; want no problem", ref, ps, err)
+		}
+	}
+	layer := regtest.LayersOf(t, img)[0]
+	ld, _ := layer.Digest()
+	if err := os.RemoveAll(filepath.Dir(regtest.LayerLink(root, "app", ld))); err != nil {
+		t.Fatal(err)
+	}
+	child := regtest.DigestOf(t, b)
+	if err := os.RemoveAll(filepath.Dir(regtest.RevisionLink(root, "app", child))); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := scan.CheckImage(ctx, st, "app", "v1", mustDigest(t, regtest.DigestOf(t, img)), 4)
+	if err != nil || len(ps) != 1 || ps[0].Kind != scan.LayerLinkMissing || ps[0].Digest != mustDigest(t, ld) {
+		t.Errorf("CheckImage without a layer link = %v, %v", ps, err)
+	}
+	ps, err = scan.CheckImage(ctx, st, "app", "multi", mustDigest(t, regtest.DigestOf(t, idx)), 4)
+	if err != nil || len(ps) != 1 || ps[0].Kind != scan.ChildRevisionMissing || ps[0].Digest != mustDigest(t, child) {
+		t.Errorf("CheckImage without a child's revision = %v, %v", ps, err)
+	}
+	gone := storage.Digest{1}
+	ps, err = scan.CheckImage(ctx, st, "app", "x", gone, 4)
+	if err != nil || len(ps) != 2 || ps[0].Kind != scan.ManifestMissing || ps[1].Kind != scan.RevisionMissing {
+		t.Errorf("CheckImage of a manifest never pushed = %v, %v", ps, err)
+	}
+}
+
+func mustDigest(t testing.TB, h v1.Hash) storage.Digest {
+	t.Helper()
+	d, err := storage.ParseDigest(h.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

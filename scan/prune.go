@@ -35,22 +35,29 @@ type Skipped struct {
 	Why string
 }
 
-// RemoveTags removes tags (as read, ReadTag), at most jobs at a time. Just
-// before removing a tag it reads the tag again: one that now points
-// elsewhere or was pushed since (the registry may be serving pushes) is
-// skipped, not removed. A tag read without a valid current link is
-// removed only while it still has none. It returns what it removed and skipped up to the
-// first error, each in the order of tags; on error (a failed delete, a
-// cancelled context) the rest are left in place, each tag either whole or
-// gone.
-func RemoveTags(ctx context.Context, st *storage.Storage, tags []storage.Tag, jobs int) (removed []storage.Tag, skipped []Skipped, err error) {
+// RemoveTags removes tags (as read, ReadTag), at most jobs at a time. It
+// first records them all in the run's journal j (digest, push time,
+// history): when that fails nothing is removed. Just before removing a
+// tag it reads the tag again: one that now points elsewhere or was pushed
+// since (the registry may be serving pushes) is skipped, not removed. A
+// tag read without a valid current link is removed only while it still
+// has none. It returns what it removed and skipped up to the first error,
+// each in the order of tags; on error (a failed delete, a cancelled
+// context) the rest are left in place, each tag either whole or gone.
+func RemoveTags(ctx context.Context, st *storage.Storage, j *storage.Journal, tags []storage.Tag, jobs int) (removed []storage.Tag, skipped []Skipped, err error) {
+	if len(tags) == 0 {
+		return nil, nil, nil
+	}
+	if err := j.RecordTags(ctx, tags, jobs); err != nil {
+		return nil, nil, fmt.Errorf("%w; no tag was removed", err)
+	}
 	done := make([]bool, len(tags))
 	why := make([]string, len(tags))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
 	for i, t := range tags {
 		g.Go(func() (err error) {
-			why[i], err = removeTag(gctx, st, t)
+			why[i], err = removeTag(gctx, st, j, t)
 			done[i] = err == nil
 			return err
 		})
@@ -70,7 +77,7 @@ func RemoveTags(ctx context.Context, st *storage.Storage, tags []storage.Tag, jo
 
 // removeTag removes one tag unless it changed since it was read, and then
 // says why it did not.
-func removeTag(ctx context.Context, st *storage.Storage, t storage.Tag) (string, error) {
+func removeTag(ctx context.Context, st *storage.Storage, j *storage.Journal, t storage.Tag) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -81,7 +88,7 @@ func removeTag(ctx context.Context, st *storage.Storage, t storage.Tag) (string,
 	if (now.LinkErr == nil) != (t.LinkErr == nil) || now.Digest != t.Digest || !now.Pushed.Equal(t.Pushed) {
 		return "changed since it was read (pushed again during the run)", nil
 	}
-	if err := st.DeleteTag(ctx, t.Repository, t.Name); err != nil {
+	if err := j.DeleteTag(ctx, t.Repository, t.Name); err != nil {
 		return "", err
 	}
 	return "", nil

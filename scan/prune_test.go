@@ -26,15 +26,19 @@ func TestRemoveTagsSkipsChangedTags(t *testing.T) {
 		t.Fatalf("ReadTagsOf = %v, %v", tags, err)
 	}
 
+	j, err := st.NewJournal("test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if removed, _, err := scan.RemoveTags(cancelled, st, tags, 4); !errors.Is(err, context.Canceled) || len(removed) != 0 {
+	if removed, _, err := scan.RemoveTags(cancelled, st, j, tags, 4); !errors.Is(err, context.Canceled) || len(removed) != 0 {
 		t.Errorf("RemoveTags(cancelled) = %v, %v", removed, err)
 	}
 
 	r.PushImage(t, "app:b", regtest.WithLayers(1, 64))                   // new digest
 	regtest.SetPushed(t, root, "app", "c", time.Now().Add(-time.Minute)) // same digest, pushed again
-	removed, skipped, err := scan.RemoveTags(ctx, st, tags, 4)
+	removed, skipped, err := scan.RemoveTags(ctx, st, j, tags, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,4 +49,9 @@ func TestRemoveTagsSkipsChangedTags(t *testing.T) {
 	r.AssertWhole(t, "app:b")
 	r.AssertWhole(t, "app:c")
 	r.AssertWhole(t, "other:x")
+	// The journal recorded every tag before the removal, as read.
+	if rec := j.Record(); len(rec.Tags) != 3 || rec.Tags[0].Tag != "a" || rec.Tags[0].Digest != tags[0].Digest ||
+		!rec.Tags[0].Pushed.Equal(tags[0].Pushed) || len(rec.Tags[0].History) != 1 {
+		t.Errorf("journal record: %+v", rec.Tags)
+	}
 }

@@ -62,4 +62,25 @@ var (
 	// where registry data may be). Nothing was removed; the error names
 	// each culprit (gc.RefusalError) and how to fix it.
 	ErrRefused = errors.New("gc refuses to sweep")
+
+	// ErrBadJournal: a journal record that cannot be read or trusted
+	// (another version, a checksum that does not match, a field out of
+	// its grammar); none of it is used.
+	ErrBadJournal = errors.New("bad journal record")
+	// ErrNotJournaled: a tag removal asked of a Journal that has not
+	// recorded the tag: every removal of a tag is journaled first.
+	ErrNotJournaled = errors.New("not journaled")
+	// ErrBadLog: a registry log that cannot be read: its reader failed,
+	// or its compression is broken (a truncated gzip) or not supported
+	// (zstd, xz). Lines it cannot interpret are skipped and counted, not
+	// errors.
+	ErrBadLog = errors.New("unreadable log")
+	// ErrBadHistory: a pull history that cannot be read: corrupt,
+	// truncated, of another version, or larger than the limit. A history
+	// that cannot be read is an error, never "nothing was pulled".
+	ErrBadHistory = errors.New("bad pull history")
+	// ErrPartialHistory: a pull rule would judge time the pull history
+	// does not cover (it starts later, or has a gap): "not pulled" there
+	// is no evidence. retention.CoverageError wraps it.
+	ErrPartialHistory = errors.New("pull history does not cover the time the rule judges")
 )

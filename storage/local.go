@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"time"
 
 	"github.com/docker/distribution/registry/storage/driver"
 	"golang.org/x/sys/unix"
@@ -167,7 +168,21 @@ func (l *local) PutContent(_ context.Context, p string, content []byte) error {
 	if rel == "" {
 		return driver.InvalidPathError{Path: p, DriverName: l.Name()}
 	}
-	return l.fail(p, l.root.putFile(rel, content))
+	return l.fail(p, l.root.putFile(rel, content, time.Time{}))
+}
+
+// PutContentTimed (TimedPutter) replaces p with content as PutContent
+// does, the new file carrying modification time mtime before it takes
+// p's place.
+func (l *local) PutContentTimed(_ context.Context, p string, content []byte, mtime time.Time) error {
+	rel, err := l.rel(p)
+	if err != nil {
+		return err
+	}
+	if rel == "" || mtime.IsZero() {
+		return driver.InvalidPathError{Path: p, DriverName: l.Name()}
+	}
+	return l.fail(p, l.root.putFile(rel, content, mtime))
 }
 
 // Reader opens regular file p for reading from offset.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,8 +50,11 @@ func tempName(base string) (string, error) {
 // durably: a new file (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0666 before the
 // umask) in the same directory, written, synced, renamed over rel (the
 // rename replaces an entry there, never follows it), then the directory
-// synced. Missing parent directories are created.
-func (r *rootDir) putFile(rel string, data []byte) error {
+// synced. Missing parent directories are created. A non-zero mtime is
+// set on the new file before the rename (utimensat relative to the
+// directory, AT_SYMLINK_NOFOLLOW), so that rel appears with it: a tag's
+// current link put back with its push time.
+func (r *rootDir) putFile(rel string, data []byte, mtime time.Time) error {
 	parent, base := splitRel(rel)
 	pfd, err := r.openDir(parent, unix.O_RDONLY, true)
 	if err != nil {
@@ -69,6 +73,12 @@ func (r *rootDir) putFile(rel string, data []byte) error {
 	}
 	f := os.NewFile(uintptr(fd), "/"+parent+"/"+tmp)
 	_, werr := f.Write(data)
+	if werr == nil && !mtime.IsZero() {
+		ts := unix.NsecToTimespec(mtime.UnixNano())
+		if err := unix.UtimesNanoAt(pfd, tmp, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			werr = &os.PathError{Op: "utimensat", Path: "/" + parent + "/" + tmp, Err: err}
+		}
+	}
 	if werr == nil {
 		werr = f.Sync()
 	}

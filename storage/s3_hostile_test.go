@@ -106,7 +106,7 @@ func testS3SiblingPrefixes(t *testing.T, srv *minio.Server) {
 	if err := st.Delete(ctx, UploadPath("app", hUpload)); err != nil {
 		t.Error(err)
 	}
-	if err := st.DeleteTag(ctx, "app", "v1"); err != nil {
+	if err := st.deleteTag(ctx, "app", "v1"); err != nil {
 		t.Error(err)
 	}
 	if err := st.Delete(ctx, RepositoryPath("app")); err != nil {

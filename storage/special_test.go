@@ -51,8 +51,8 @@ func TestSpecialFilesNeverBlock(t *testing.T) {
 		})
 		// A pipe is an entry like any other to a delete: it goes, unopened.
 		done(t, "deleting a tag holding a pipe", func() {
-			if err := st.DeleteTag(ctx, "app", "v1"); err != nil {
-				t.Errorf("DeleteTag: %v", err)
+			if err := st.deleteTag(ctx, "app", "v1"); err != nil {
+				t.Errorf("deleteTag: %v", err)
 			}
 		})
 		regtest.AssertMissing(t, h.abs(TagPath("app", "v1")))

@@ -15,12 +15,13 @@ func (s *Storage) ListTags(ctx context.Context, repo string) ([]string, error) {
 	return s.ListNames(ctx, TagsPath(repo))
 }
 
-// DeleteTag removes one tag: its directory _manifests/tags/<tag> (current
+// deleteTag removes one tag: its directory _manifests/tags/<tag> (current
 // link and history), and nothing else. Manifest revisions and blobs stay:
 // other tags may point at the same manifest. Both names are checked first,
 // so no name can reach outside the tag's directory. Deleting a tag that is
-// already gone succeeds.
-func (s *Storage) DeleteTag(ctx context.Context, repo, tag string) error {
+// already gone succeeds. Callers go through Journal.DeleteTag, which
+// removes only what the run's journal record holds.
+func (s *Storage) deleteTag(ctx context.Context, repo, tag string) error {
 	if err := ValidRepository(repo); err != nil {
 		return err
 	}

@@ -28,10 +28,10 @@ func TestDeleteTag(t *testing.T) {
 	st, root := openSample(t)
 	ctx := context.Background()
 	before := regtest.Snapshot(t, root)
-	if err := st.DeleteTag(ctx, "i", "T12"); err != nil {
+	if err := st.deleteTag(ctx, "i", "T12"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DeleteTag(ctx, "i", "T12"); err != nil {
+	if err := st.deleteTag(ctx, "i", "T12"); err != nil {
 		t.Fatalf("deleting a deleted tag: %v", err)
 	}
 	tagDir := strings.TrimPrefix(regtest.TagDir(root, "i", "T12"), root+"/")
@@ -60,8 +60,8 @@ func TestDeleteTagRefusesBadNames(t *testing.T) {
 		{"i/_manifests", "x"}, {"", "T12"}, {"i", ""}, {"i", "a/b"}, {"I", "T12"}, {"i", ".T12"},
 	}
 	for _, b := range bad {
-		if err := st.DeleteTag(context.Background(), b[0], b[1]); !errors.Is(err, ErrBadName) {
-			t.Errorf("DeleteTag(%q, %q) = %v, want ErrBadName", b[0], b[1], err)
+		if err := st.deleteTag(context.Background(), b[0], b[1]); !errors.Is(err, ErrBadName) {
+			t.Errorf("deleteTag(%q, %q) = %v, want ErrBadName", b[0], b[1], err)
 		}
 		if _, err := st.ListTags(context.Background(), b[0]); b[0] != "i" && !errors.Is(err, ErrBadName) {
 			t.Errorf("ListTags(%q) = %v, want ErrBadName", b[0], err)

@@ -20,6 +20,6 @@ status=0
 docker run --rm -v "$VOLUME":/var/lib/registry -v "$POLICY":/policy.yaml:ro \
 	-v "$METRICS_DIR":/metrics regprune:latest \
 	--root /var/lib/registry --lock-timeout 10m --metrics-file /metrics/regprune.prom \
-	prune --policy /policy.yaml || status=$?
+	prune --policy /policy.yaml --keep-removed 7d || status=$?
 start_registry
 exit "$status"

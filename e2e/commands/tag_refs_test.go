@@ -26,7 +26,7 @@ func TestTagRmHostPrefixedRefs(t *testing.T) {
 		}
 		r.AssertGone(t, ref)
 	}
-	assertOnlyTagsGone(t, before, regtest.Snapshot(t, r.Root), "i:T21", "team/app/api:v1", "i:T51", "i:T52")
+	assertOnlyTagsGone(t, r.Root, before, "i:T21", "team/app/api:v1", "i:T51", "i:T52")
 	r.AssertAllTagsWhole(t)
 }
 
@@ -63,7 +63,7 @@ func TestTagRmDigestRef(t *testing.T) {
 	r.AssertGone(t, "i:T12")
 	r.AssertGone(t, "i:T13")
 	r.AssertWhole(t, "i@"+shared) // the manifest stays for gc
-	assertOnlyTagsGone(t, before, regtest.Snapshot(t, r.Root), "i:T12", "i:T13")
+	assertOnlyTagsGone(t, r.Root, before, "i:T12", "i:T13")
 	r.AssertAllTagsWhole(t)
 
 	// The subject of team/app:v1 is tagged in two repositories: a glob

@@ -44,19 +44,23 @@ func TestTagRmSeedCase(t *testing.T) {
 	}
 	r.AssertWhole(t, "i:T13")
 	r.AssertAllTagsWhole(t)
-	assertOnlyTagsGone(t, before, regtest.Snapshot(t, r.Root), "i:T12", "i:T22", "i:T52")
+	assertOnlyTagsGone(t, r.Root, before, "i:T12", "i:T22", "i:T52")
 }
 
 // assertOnlyTagsGone fails unless the difference between the trees is the
 // removal of exactly the given tag directories (and the changed listing of
-// their parents), plus the lock file.
-func assertOnlyTagsGone(t *testing.T, before, after regtest.Tree, refs ...string) {
+// their parents), plus the lock file and one journal record, which
+// records exactly those tags.
+func assertOnlyTagsGone(t *testing.T, root string, before regtest.Tree, refs ...string) {
 	t.Helper()
+	after := regtest.Snapshot(t, root)
 	var gone []string
 	for _, d := range before.Diff(after) {
 		p, kind, _ := strings.Cut(d[2:], " ")
 		switch {
 		case strings.HasPrefix(d, "+ ") && strings.HasSuffix(p, "/.regprune.lock"):
+		case strings.HasPrefix(d, "+ ") && (p == "docker/registry/v2/.regprune" || strings.HasPrefix(p, regtest.JournalPath)):
+			// the journal: checked below
 		case strings.HasPrefix(d, "~ ") && (strings.HasSuffix(p, "/_manifests/tags:") || strings.HasSuffix(p, "/v2:")):
 		case strings.HasPrefix(d, "- ") && strings.Contains(p, "/_manifests/tags/"):
 			repo, tag, _ := strings.Cut(strings.TrimPrefix(p, "docker/registry/v2/repositories/"), "/_manifests/tags/")
@@ -71,6 +75,9 @@ func assertOnlyTagsGone(t *testing.T, before, after regtest.Tree, refs ...string
 	slices.Sort(refs)
 	if !slices.Equal(gone, refs) {
 		t.Errorf("tag directories removed: %q, want %q", gone, refs)
+	}
+	if recorded := journaledTags(t, root, before, after); !slices.Equal(recorded, refs) {
+		t.Errorf("the journal records %q, want %q", recorded, refs)
 	}
 }
 
@@ -117,7 +124,7 @@ func TestTagRmGlobs(t *testing.T) {
 			}
 			// Nothing but those tag directories changed (the seed case
 			// pulls every remaining tag whole).
-			assertOnlyTagsGone(t, before, regtest.Snapshot(t, r.Root), c.gone...)
+			assertOnlyTagsGone(t, r.Root, before, c.gone...)
 		})
 	}
 }

@@ -15,13 +15,14 @@ const module = "github.com/regprune/regprune"
 
 // The layers, lowest first: a layer may import the layers below it, never
 // one above or beside it (scan and pulls are siblings; retention may use
-// pulls, the pull history it judges by).
+// pulls, the pull history it judges by; restore sits beside gc).
 var (
 	storage   = module + "/storage"
 	scan      = module + "/scan"
 	retention = module + "/retention"
 	pulls     = module + "/pulls"
 	gc        = module + "/gc"
+	restore   = module + "/restore"
 	cmds      = module + "/internal/cli"
 	root      = module // package main
 )
@@ -33,8 +34,9 @@ var below = map[string][]string{
 	pulls:     {storage},
 	retention: {storage, pulls},
 	gc:        {storage, scan, retention, pulls},
-	cmds:      {storage, scan, retention, gc},
-	root:      {cmds, storage, scan, retention, gc},
+	restore:   {storage, scan}, // beside gc: puts back what the journal says was removed
+	cmds:      {storage, scan, retention, pulls, gc, restore},
+	root:      {cmds, storage, scan, retention, pulls, gc, restore},
 }
 
 // pkg is one package of the module as go list describes it.
@@ -97,7 +99,7 @@ func kind(path string) string {
 func TestImportRules(t *testing.T) {
 	t.Parallel()
 	pkgs := listModule(t)
-	for _, l := range []string{storage, scan, retention, gc, cmds, root} {
+	for _, l := range []string{storage, scan, retention, gc, restore, cmds, root} {
 		if _, ok := pkgs[l]; !ok {
 			t.Fatalf("go list does not show %s", l)
 		}
@@ -219,7 +221,7 @@ func TestKind(t *testing.T) {
 		root: "layer", storage: "layer", gc: "layer", cmds: "layer",
 		module + "/internal/regtest": "helper", module + "/internal/gen/cmd/gentree": "helper",
 		module + "/e2e/commands": "e2e", module + "/e2e": "e2e",
-		module + "/pulls": "layer", module + "/stray": "", module + "/e2efoo": "",
+		module + "/pulls": "layer", restore: "layer", module + "/stray": "", module + "/e2efoo": "",
 	} {
 		if got := kind(path); got != want {
 			t.Errorf("kind(%s) = %q, want %q", path, got, want)

@@ -53,7 +53,7 @@ func TestReliabilityKills(t *testing.T) {
 		} else {
 			finished++
 		}
-		if afterStop(t, bin, root, want, i%20 == 0) > 0 {
+		if afterStop(t, bin, base, root, want, i%20 == 0) > 0 {
 			incomplete++
 		}
 	}
@@ -102,19 +102,20 @@ func signalRuns(t *testing.T, bin, base string, want regtest.Tree, took time.Dur
 		if h := halfDeleted(t, root); len(h) > len(halfBefore) {
 			t.Errorf("%s at %s left half-deleted objects:\n%s", sig, at, strings.Join(h, "\n"))
 		}
-		if n := afterStop(t, bin, root, want, i == 0); n > 0 {
+		if n := afterStop(t, bin, base, root, want, i == 0); n > 0 {
 			t.Errorf("%s at %s: %d problems on untagged revisions: the run stopped in the middle of an image", sig, at, n)
 		}
 	}
 	t.Logf("SIGINT/SIGTERM: %d of %d runs stopped by the signal", stopped, n)
 }
 
-// afterStop: check finds no broken tag, the lock is free, a re-run
-// converges. It returns the problems check found on untagged revisions
-// (which the re-run removes).
-func afterStop(t *testing.T, bin, root string, want regtest.Tree, pull bool) int {
+// afterStop: check finds no broken tag, the journal records what the run
+// removed, the lock is free, a re-run converges. It returns the problems
+// check found on untagged revisions (which the re-run removes).
+func afterStop(t *testing.T, bin, base, root string, want regtest.Tree, pull bool) int {
 	t.Helper()
 	untagged := checkTags(t, bin, root)
+	assertJournalCovers(t, regtest.Snapshot(t, base), root)
 	fl := flock.New(regtest.LockFile(root))
 	if ok, err := fl.TryLock(); !ok || err != nil {
 		t.Errorf("lock %s not free after the stop: %v %v", fl.Path(), ok, err)
@@ -128,7 +129,7 @@ func afterStop(t *testing.T, bin, root string, want regtest.Tree, pull bool) int
 	if out, err := exec.Command(bin, append([]string{"--root", root, "--quiet"}, gcArgs...)...).CombinedOutput(); err != nil {
 		t.Errorf("re-run: %v\n%s", err, out)
 	}
-	if d := want.Diff(regtest.Snapshot(t, root)); len(d) > 0 {
+	if d := want.Diff(regtest.Snapshot(t, root).WithoutJournal()); len(d) > 0 {
 		t.Errorf("the re-run did not converge to the uninterrupted result (%d differences):\n%s", len(d), strings.Join(d, "\n"))
 	}
 	return untagged
@@ -222,7 +223,7 @@ func uninterruptedRun(t *testing.T, bin, base string) (regtest.Tree, time.Durati
 	if res := runCLI(t, "--root", root, "check"); res.Code != 0 {
 		t.Fatalf("check after the uninterrupted gc: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 	}
-	return regtest.Snapshot(t, root), took
+	return regtest.Snapshot(t, root).WithoutJournal(), took
 }
 
 // killFixture generates a tree big enough that gc runs for a while.

@@ -31,9 +31,14 @@ func TestS3(t *testing.T) {
 		"CheckDamage":     testS3CheckDamage,
 		"LockObject":      testS3LockObject,
 		"LockObjectStale": testS3LockStale,
+		"JournalRestore":  testS3JournalRestore,
 	}
 	// Not parallel: it sets a process environment variable.
 	t.Run("ConfigEnvOverride", func(t *testing.T) { testS3ConfigEnvOverride(t, newS3Env(t, srv)) })
+	t.Run("PullHistory", func(t *testing.T) {
+		t.Parallel()
+		testS3PullHistory(t, srv)
+	})
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -15,13 +15,15 @@ func gcCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:      "gc",
 		Usage:     "reclaim space: remove what no tag reaches (mark per repository, then sweep), never a live image",
-		UsageText: "regprune gc [--delete-untagged] [--dry-run] [--grace DUR] [--uploads-older-than DUR] [--keep-orphan-referrers] [--jobs N]",
+		UsageText: "regprune gc [--delete-untagged] [--dry-run] [--grace DUR] [--uploads-older-than DUR] [--keep-orphan-referrers] [--keep-removed DUR] [--jobs N]",
 		Description: "Marks, in every repository, what its tags reach (index children at any depth, configs, layers,\n" +
 			"referrers of live manifests), then removes untagged revisions (with --delete-untagged), unused layer\n" +
 			"links, unreferenced blobs, old upload sessions and empty repositories, in an order that keeps every\n" +
 			"live tag pullable if the run is killed. --dry-run prints the same plan, every object, and deletes\n" +
 			"nothing; with --json the plan is in the document's \"plan\" (docs/gc.md). Objects younger than --grace\n" +
-			"are kept: on a stopped or read-only registry, --grace 0 reclaims them at once.",
+			"are kept: on a stopped or read-only registry, --grace 0 reclaims them at once.\n" +
+			"The referrer tags and manifest revisions it removes are recorded in the journal first (see restore);\n" +
+			"--keep-removed DUR keeps what tags removed within DUR reach, so that restore can put them back.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "delete-untagged", Usage: "remove manifest revisions no tag reaches, and referrer tags whose subject is gone"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print everything that would be removed; delete nothing"},
@@ -50,6 +52,12 @@ func runGC(g *globals, c *cli.Context) error {
 			return err
 		}
 		defer lock.Unlock()
+		if opts.Journal, err = e.beginJournal(flags.JournalRetention); err != nil {
+			return fmt.Errorf("gc: %w", err)
+		}
+	}
+	if opts.KeepRemoved, err = e.keptRemoved(flags.KeepRemoved); err != nil {
+		return fmt.Errorf("gc: %w", err)
 	}
 	plan, err := gc.NewPlan(c.Context, e.st, opts)
 	if err != nil {
@@ -155,6 +163,10 @@ func printGCSummary(w io.Writer, s gcSummary) {
 	r := s.Removed
 	fmt.Fprintf(w, "gc: %s %d manifests, %d layer links, %d blobs (%s), %d uploads, %d repositories, %d referrer tags; %d kept within the grace period\n",
 		what, r.Manifests, r.LayerLinks, r.Blobs, iecBytes(s.FreedBytes), r.Uploads, r.Repositories, r.Tags, s.KeptRecent)
+	if s.KeptRemoved > 0 {
+		fmt.Fprintf(w, "gc: kept %s of removed tags for restore (--keep-removed): %s that would otherwise be freed\n",
+			plural(s.KeptRemoved, "image"), iecBytes(s.KeptRemovedBytes))
+	}
 	for _, x := range s.Warnings {
 		fmt.Fprintf(w, "gc: warning: %s\n", x)
 	}

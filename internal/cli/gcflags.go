@@ -17,6 +17,9 @@ type gcFlagValues struct {
 	UploadsOlderThan    time.Duration
 	KeepOrphanReferrers bool
 	Jobs                int
+	KeepRemoved         time.Duration // --keep-removed (or the policy's keep_removed)
+	KeepRemovedSet      bool          // given on the command line
+	JournalRetention    time.Duration
 	GraceDefault        bool // --grace not given: the default applies
 }
 
@@ -34,6 +37,8 @@ func sharedGCFlags() []cli.Flag {
 		&cli.StringFlag{Name: "uploads-older-than", Value: defaultUploadsOlderThan, Usage: "remove upload sessions started more than `DUR` ago"},
 		&cli.BoolFlag{Name: "keep-orphan-referrers", Usage: "keep referrer tags (sha256-<hex>[.sig|.att|.sbom]) whose subject is gone"},
 		&cli.IntFlag{Name: "jobs", Value: storage.DefaultJobs, Usage: "at most `N` storage operations in parallel"},
+		keepRemovedFlag(),
+		journalRetentionFlag(),
 	}
 }
 
@@ -50,7 +55,14 @@ func readGCFlags(c *cli.Context) (gcFlagValues, error) {
 	if v.Jobs < 1 {
 		return v, usagef("--jobs %d: want 1 or more", v.Jobs)
 	}
-	return v, nil
+	if v.KeepRemoved, err = retention.ParseDuration(c.String("keep-removed")); err != nil {
+		return v, usagef("--keep-removed: %v", err)
+	}
+	v.KeepRemovedSet = c.IsSet("keep-removed")
+	if v.JournalRetention, err = readJournalRetention(c); err != nil {
+		return v, err
+	}
+	return v, checkWindow(v.KeepRemoved, v.JournalRetention)
 }
 
 // options are the gc options of the flags.

@@ -39,7 +39,9 @@ type globals struct {
 	stdout, stderr  io.Writer
 	version, commit string               // for --version
 	openOptions     []storage.OpenOption // for storage.Open
+	stdin           io.Reader            // what "-" reads; nil: os.Stdin
 	stats           runStats
+	args            []string // the command line, for the journal
 }
 
 func newGlobals(stdout, stderr io.Writer, opts []Option) *globals {

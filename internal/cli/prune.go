@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/regprune/regprune/gc"
 	"github.com/regprune/regprune/internal/metrics"
@@ -30,15 +29,21 @@ func pruneCommand(g *globals) *cli.Command {
 	}
 	return &cli.Command{
 		Name:      "prune",
-		Usage:     "remove tags by name, age, count or policy, then gc --delete-untagged",
+		Usage:     "remove tags by name, age, count, use or policy, then gc --delete-untagged",
 		ArgsUsage: " ",
 		Description: "Candidates are the tags of the repositories matching --repo (all when none) whose name matches --tag\n" +
 			"and no --exclude-tag. Tag patterns are Go regular expressions matching the whole tag name (as GitLab's\n" +
 			"cleanup policies): --tag 'pr-.*' selects pr-1, never app-pr-1; --exclude-tag 'v1' keeps v1, not v10. Of those, --keep-last N keeps the N most recently pushed in each repository and\n" +
 			"--older-than DUR removes only those pushed more than DUR ago. Referrer tags (sha256-<hex>, .sig, .att,\n" +
-			".sbom) are never candidates: gc removes them with their subject. --policy FILE takes the rules from a\n" +
-			"YAML file instead. Then, unless --no-gc, gc --delete-untagged runs under the same lock with the gc flags.",
-		Flags:  append(flags, sharedGCFlags()...),
+			".sbom) are never candidates: gc removes them with their subject. The rules by use keep candidates too:\n" +
+			"--keep-refs FILE the images in use it lists, --keep-pulled-within DUR those pulled (or pushed) within DUR\n" +
+			"and --keep-last-pulled N the N most recently pulled, by the pull history (pulls record) and --pull-log\n" +
+			"files, --keep-semver N the N highest versions. A pull rule needs a history covering what it judges\n" +
+			"(else exit 1, unless --allow-partial-history). --policy FILE takes the rules from a YAML file instead.\n" +
+			"Then, unless --no-gc, gc --delete-untagged runs under the same lock with the gc flags.\n" +
+			"Every removed tag is recorded in the journal first (regprune restore puts it back); --keep-removed DUR\n" +
+			"(or the policy's keep_removed) keeps what tags removed within DUR reach, so that restore still can.",
+		Flags:  append(append(flags, useFlags()...), sharedGCFlags()...),
 		Action: func(c *cli.Context) error { return runPrune(g, c) },
 	}
 }
@@ -50,6 +55,8 @@ type pruneRequest struct {
 	gc        gcFlagValues
 	dryRun    bool
 	noGC      bool
+	use       useRequest       // the rules by use (prune_use.go)
+	journal   *storage.Journal // the run's journal (nil in a dry run)
 }
 
 func runPrune(g *globals, c *cli.Context) error {
@@ -65,12 +72,18 @@ func runPrune(g *globals, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := loadUse(e, &req, repos); err != nil {
+		return err
+	}
 	if !req.dryRun {
 		lk, err := e.lock()
 		if err != nil {
 			return err
 		}
 		defer lk.Unlock()
+		if req.journal, err = e.beginJournal(req.gc.JournalRetention); err != nil {
+			return err
+		}
 	}
 	res, err := prunePlan(e, req, repos)
 	if err != nil {
@@ -126,31 +139,39 @@ func readPruneFlags(c *cli.Context) (pruneRequest, error) {
 	if req.gc, err = readGCFlags(c); err != nil {
 		return req, err
 	}
-	if p := c.String("policy"); p != "" {
-		if req.rules, err = policyRules(c, p); err != nil {
-			return req, err
+	p := c.String("policy")
+	if p != "" {
+		var pol retention.Policy
+		if pol, err = policyRules(c, p); err == nil {
+			req.rules = pol.Rules
+			err = policyWindow(&req, pol, p)
 		}
-		return req, nil
+	} else {
+		req.rules, err = flagRules(c, req.repoGlobs)
 	}
-	req.rules, err = flagRules(c, req.repoGlobs)
+	if err != nil {
+		return req, err
+	}
+	req.use, err = readUseFlags(c, req.rules, p)
 	return req, err
 }
 
 // ruleFlags are the flags that make the rule when there is no --policy.
-var ruleFlags = []string{"repo", "tag", "exclude-tag", "older-than", "keep-last", "all"}
+var ruleFlags = append([]string{"repo", "tag", "exclude-tag", "older-than", "keep-last", "all"}, useRuleFlags...)
 
 // policyRules loads the policy file; it cannot be mixed with rule flags.
-func policyRules(c *cli.Context, p string) ([]retention.Rule, error) {
+// Its keep_removed gives --keep-removed when the flag is not given.
+func policyRules(c *cli.Context, p string) (retention.Policy, error) {
 	for _, f := range ruleFlags {
 		if c.IsSet(f) {
-			return nil, usagef("--policy and --%s cannot be combined: the policy file says which repositories and tags", f)
+			return retention.Policy{}, usagef("--policy and --%s cannot be combined: the policy file says which repositories and tags", f)
 		}
 	}
-	rules, err := retention.LoadPolicy(p)
+	pol, err := retention.LoadPolicyFile(p)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", storage.ErrUsage, err)
+		return retention.Policy{}, fmt.Errorf("%w: %w", storage.ErrUsage, err)
 	}
-	return rules, nil
+	return pol, nil
 }
 
 // flagRules makes the one rule of --repo, --tag, --exclude-tag,
@@ -183,9 +204,12 @@ func flagRules(c *cli.Context, globs []string) ([]retention.Rule, error) {
 	if r.KeepLast < 0 {
 		return nil, usagef("--keep-last %d: want 0 or more", r.KeepLast)
 	}
-	if !c.IsSet("tag") && !c.IsSet("older-than") && !c.IsSet("keep-last") && !c.Bool("all") {
-		return nil, usagef("prune without --tag, --older-than, --keep-last or --policy would remove every tag " +
-			"of the repositories it selects; add --all if that is what you want")
+	if err := flagUseRule(c, &r); err != nil {
+		return nil, err
+	}
+	if !c.IsSet("tag") && !c.IsSet("older-than") && !c.IsSet("keep-last") && !r.Limited() && !c.Bool("all") {
+		return nil, usagef("prune without --tag, --older-than, --keep-last, a --keep rule or --policy would remove " +
+			"every tag of the repositories it selects; add --all if that is what you want")
 	}
 	return []retention.Rule{r}, nil
 }
@@ -199,6 +223,8 @@ type pruneResult struct {
 	gcPlan     *gc.Plan             // a dry run's gc plan, for --json
 	warnings   []string             // about the rules (nearMissWarnings)
 	ungoverned int                  // repositories no rule governs (not read)
+	use        *useReport           // what the rules by use judged by; nil without them
+	manifests  *scan.Manifests      // read for the rules by use; gc reads through it too
 }
 
 // pruneRepositories lists the repositories and checks that every --repo
@@ -223,7 +249,12 @@ func prunePlan(e *env, req pruneRequest, repos []string) (*pruneResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &pruneResult{decisions: retention.Select(tags, req.rules, time.Now()), ungoverned: len(repos) - len(governed)}
+	use, mans := req.use.use, scan.NewManifests(e.st)
+	if use.Children, err = readChildren(e.c.Context, mans, req.rules, use, tags, req.gc.Jobs); err != nil {
+		return nil, err
+	}
+	res := &pruneResult{decisions: retention.SelectUse(tags, req.rules, req.use.now, use), ungoverned: len(repos) - len(governed),
+		use: req.use.report, manifests: mans}
 	for _, d := range res.decisions {
 		if d.Remove {
 			res.removed = append(res.removed, d)
@@ -250,7 +281,7 @@ func pruneRemove(e *env, req pruneRequest, res *pruneResult) error {
 	for i, d := range res.removed {
 		chosen[d.Tag.Ref()], tags[i] = d, d.Tag
 	}
-	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, tags, req.gc.Jobs)
+	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, req.journal, tags, req.gc.Jobs)
 	res.removed, res.skipped = nil, nil
 	for _, t := range removed {
 		d := chosen[t.Ref()]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/regprune/regprune/gc"
+	"github.com/regprune/regprune/storage"
 )
 
 // gcSummary is gc's outcome as prune reports it.
@@ -15,10 +16,23 @@ type gcSummary = gc.Summary
 func pruneGC(e *env, req pruneRequest, res *pruneResult) error {
 	ctx := e.c.Context
 	opts := req.gc.options(true, e.log)
+	opts.Manifests = res.manifests // manifests are content-addressed: what prune read stays true
+	opts.Journal = req.journal
+	var err error
+	if opts.KeepRemoved, err = e.keptRemoved(req.gc.KeepRemoved); err != nil {
+		return pruneGCError(req, res, err)
+	}
 	if req.dryRun {
 		gone := make(map[string]bool, len(res.removed))
 		for _, d := range res.removed {
 			gone[d.Tag.Ref()] = true
+			if req.gc.KeepRemoved > 0 && !d.Tag.Digest.IsZero() {
+				// The window keeps what this run's removals reach too.
+				if opts.KeepRemoved == nil {
+					opts.KeepRemoved = map[string][]storage.Digest{}
+				}
+				opts.KeepRemoved[d.Tag.Repository] = append(opts.KeepRemoved[d.Tag.Repository], d.Tag.Digest)
+			}
 		}
 		opts.IgnoreTag = func(repo, tag string) bool { return gone[repo+":"+tag] }
 	}

@@ -39,11 +39,13 @@ type repoCount struct {
 type pruneJSON struct {
 	DryRun       bool         `json:"dry_run"`
 	RemovedTags  []prunedTag  `json:"removed_tags"`
+	KeptTags     []prunedTag  `json:"kept_tags"` // every other tag of the governed repositories, with its reason
 	SkippedTags  []skippedTag `json:"skipped_tags"`
 	Repositories []repoCount  `json:"repositories"`
 	Ungoverned   int          `json:"repositories_no_rule_governs"`
-	GC           *gcReport    `json:"gc"`       // null with --no-gc; a dry run's holds the plan (gcjson.go)
-	Warnings     []string     `json:"warnings"` // about the rules: exclusion patterns that keep less than they may seem to
+	GC           *gcReport    `json:"gc"`            // null with --no-gc; a dry run's holds the plan (gcjson.go)
+	Warnings     []string     `json:"warnings"`      // about the rules: exclusion patterns that keep less than they may seem to
+	Use          *useReport   `json:"use,omitempty"` // what the rules by use judged by
 }
 
 func toPruned(d retention.Decision) prunedTag {
@@ -78,12 +80,16 @@ func printPrune(e *env, req pruneRequest, res *pruneResult) error {
 	if res == nil {
 		return nil
 	}
+	printUse(e, res.use)
 	if e.json {
 		return e.printJSON(res.document(req.dryRun))
 	}
 	w := e.stdout
 	if req.dryRun || e.verbose {
 		if err := printRemovedTable(w, res.removed, req.dryRun); err != nil {
+			return err
+		}
+		if err := printKeptTable(w, res.kept(), req.dryRun); err != nil {
 			return err
 		}
 	}
@@ -108,14 +114,17 @@ func printPrune(e *env, req pruneRequest, res *pruneResult) error {
 }
 
 func (res *pruneResult) document(dryRun bool) pruneJSON {
-	doc := pruneJSON{DryRun: dryRun, RemovedTags: []prunedTag{}, SkippedTags: []skippedTag{},
-		Repositories: res.counts(), Ungoverned: res.ungoverned, Warnings: append([]string{}, res.warnings...)}
+	doc := pruneJSON{DryRun: dryRun, RemovedTags: []prunedTag{}, KeptTags: []prunedTag{}, SkippedTags: []skippedTag{},
+		Repositories: res.counts(), Ungoverned: res.ungoverned, Warnings: append([]string{}, res.warnings...), Use: res.use}
 	if res.gc != nil {
 		r := gcDocument(*res.gc, res.gcPlan, dryRun)
 		doc.GC = &r
 	}
 	for _, d := range res.removed {
 		doc.RemovedTags = append(doc.RemovedTags, toPruned(d))
+	}
+	for _, d := range res.kept() {
+		doc.KeptTags = append(doc.KeptTags, toPruned(d))
 	}
 	for _, s := range res.skipped {
 		doc.SkippedTags = append(doc.SkippedTags, skippedTag{prunedTag: toPruned(s.Decision), Why: s.Why})

@@ -52,6 +52,7 @@ func WithStorageOptions(opts ...storage.OpenOption) Option {
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts ...Option) int {
 	start := time.Now()
 	g := newGlobals(stdout, stderr, opts)
+	g.args = args
 	err := g.app().RunContext(ctx, args)
 	code := exitOK
 	if err != nil {
@@ -126,6 +127,8 @@ func (g *globals) commands() []*cli.Command {
 		docsCommand(g),
 		gcCommand(g),
 		pruneCommand(g),
+		restoreCommand(g),
+		pullsCommand(g),
 		scanCommand(g),
 		tagCommand(g),
 	}

@@ -16,13 +16,17 @@ import (
 func tagLsCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:      "ls",
-		Usage:     "list tags: repository, tag, digest, kind, push time, age, size (read-only)",
+		Usage:     "list tags: repository, tag, digest, kind, push time, age, size, last pull (read-only)",
 		ArgsUsage: "[REPO...]",
 		Description: "REPO is a repository name or a shell-style glob (* and ? do not cross /). Without REPO, every\n" +
 			"repository. A REPO matching no repository is an error (exit 1); a malformed one a usage error (exit 2).\n" +
 			"Push time is the modification time of the tag's current link; size counts the manifest and its blobs,\n" +
-			"and for an index its children's too, each blob once. Takes no lock and writes nothing.",
-		Flags:  []cli.Flag{jobsFlag()},
+			"and for an index its children's too, each blob once. When a pull history is recorded (pulls record),\n" +
+			"PULLED (--json: pulled, pulled_via) is the tag's last pull: by its name, by its manifest's digest, or\n" +
+			"by the digest of a manifest its index reaches. Takes no lock and writes nothing. --removed lists\n" +
+			"instead the removed tags the journal holds that restore can put back now.",
+		Flags: []cli.Flag{jobsFlag(),
+			&cli.BoolFlag{Name: "removed", Usage: "list removed tags restore can put back (from the journal)"}},
 		Action: func(c *cli.Context) error { return runTagLs(g, c) },
 	}
 }
@@ -36,6 +40,8 @@ type tagRow struct {
 	Kind       string    `json:"kind"`
 	Pushed     time.Time `json:"pushed,omitzero"`
 	Size       int64     `json:"size"`            // manifests and blobs a pull fetches, each once
+	Pulled     time.Time `json:"pulled,omitzero"` // last pull recorded (tag_ls_pulls.go); absent when never or no history
+	PulledVia  string    `json:"pulled_via,omitempty"`
 	Error      string    `json:"error,omitempty"` // what could not be read
 }
 
@@ -44,6 +50,9 @@ func runTagLs(g *globals, c *cli.Context) error {
 		if err := storage.CheckRepositoryPattern(p); err != nil {
 			return fmt.Errorf("%w: REPO %q: %w", storage.ErrUsage, p, err)
 		}
+	}
+	if c.Bool("removed") {
+		return runTagLsRemoved(g, c)
 	}
 	e, err := g.open(c)
 	if err != nil {
@@ -62,10 +71,23 @@ func runTagLs(g *globals, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if e.json {
-		return e.printJSON(rows)
+	// A history that cannot be read is reported after the list, never
+	// shown as "never pulled".
+	stored, herr := loadHistory(c.Context, e.st)
+	if herr == nil && stored.h != nil {
+		if err := addPulls(c.Context, e.st, rows, stored.h, jobs); err != nil {
+			return err
+		}
 	}
-	return printTagRows(e, rows, time.Now(), len(repos))
+	if e.json {
+		err = e.printJSON(rows)
+	} else {
+		err = printTagRows(e, rows, time.Now(), len(repos), stored.h != nil)
+	}
+	if err != nil {
+		return err
+	}
+	return herr
 }
 
 // selectRepositories lists the repositories matched by patterns (all of
@@ -172,10 +194,14 @@ func pullSize(ctx context.Context, mans *scan.Manifests, d storage.Digest) (int6
 	return size, first
 }
 
-func printTagRows(e *env, rows []tagRow, now time.Time, repos int) error {
+func printTagRows(e *env, rows []tagRow, now time.Time, repos int, pulled bool) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	pulledHead := ""
+	if pulled {
+		pulledHead = "\tPULLED"
+	}
 	if len(rows) > 0 {
-		fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tKIND\tPUSHED\tAGE\tSIZE\tNOTE")
+		fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tKIND\tPUSHED\tAGE\tSIZE"+pulledHead+"\tNOTE")
 	}
 	for _, r := range rows {
 		digest, pushed, age, size := "-", "-", "-", "-"
@@ -187,6 +213,9 @@ func printTagRows(e *env, rows []tagRow, now time.Time, repos int) error {
 		}
 		if r.Kind != "-" {
 			size = iecBytes(r.Size)
+		}
+		if pulled {
+			size += "\t" + pulledText(r, now)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Repository, r.Tag, digest, r.Kind, pushed, age, size, r.Error)
 	}

@@ -37,11 +37,13 @@ func tagRmCommand(g *globals) *cli.Command {
 			"grammar, '..', absolute, '_' components) is a usage error (exit 2); an unknown repository or tag, or\n" +
 			"a glob matching nothing, exits 1. Either way nothing is removed. REFs are resolved once the lock is\n" +
 			"held, and each tag is read again just before it goes: what is reported is what was removed, with\n" +
-			"the digest removed. Removes _manifests/tags/<tag> only. Takes the lock (exit 3 when another\n" +
+			"the digest removed. Removes _manifests/tags/<tag> only, after recording each tag (digest, push\n" +
+			"time, history) in the journal: regprune restore puts it back. Takes the lock (exit 3 when another\n" +
 			"regprune holds it); --dry-run takes no lock and writes nothing.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be removed; change nothing"},
 			jobsFlag(),
+			journalRetentionFlag(),
 		},
 		Action: func(c *cli.Context) error { return runTagRm(g, c) },
 	}
@@ -52,6 +54,10 @@ func runTagRm(g *globals, c *cli.Context) error {
 		return usagef("tag rm: give at least one REF (repository:tag)")
 	}
 	refs, err := parseTagRefs(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	keepFor, err := readJournalRetention(c)
 	if err != nil {
 		return err
 	}
@@ -78,11 +84,15 @@ func runTagRm(g *globals, c *cli.Context) error {
 		return err
 	}
 	defer lk.Unlock()
+	j, err := e.beginJournal(keepFor)
+	if err != nil {
+		return err
+	}
 	tags, err = resolveTagRefs(c.Context, e.st, refs, jobs)
 	if err != nil {
 		return err
 	}
-	removed, err := removeTags(e, tags, jobs)
+	removed, err := removeTags(e, j, tags, jobs)
 	res.Removed = removedTags(removed)
 	e.stats.Removed(metrics.Removed{Tags: len(removed)}, 0)
 	if err != nil && len(removed) == 0 {
@@ -94,11 +104,12 @@ func runTagRm(g *globals, c *cli.Context) error {
 	return err
 }
 
-// removeTags removes the tags, each read again just before it goes (one
-// that changed since it was resolved stays, and fails the run). It returns
-// the tags actually removed, also on error.
-func removeTags(e *env, tags []storage.Tag, jobs int) ([]storage.Tag, error) {
-	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, tags, jobs)
+// removeTags records the tags in the run's journal j, then removes them,
+// each read again just before it goes (one that changed since it was
+// resolved stays, and fails the run). It returns the tags actually
+// removed, also on error.
+func removeTags(e *env, j *storage.Journal, tags []storage.Tag, jobs int) ([]storage.Tag, error) {
+	removed, skipped, err := scan.RemoveTags(e.c.Context, e.st, j, tags, jobs)
 	for _, t := range removed {
 		e.log.Debug("tag rm: removed", "repository", t.Repository, "tag", t.Name, "digest", t.Digest)
 	}

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"time"
 
 	"github.com/regprune/regprune/storage"
 )
@@ -22,4 +23,17 @@ func (d *Driver) ReadFile(ctx context.Context, p string, limit int64) ([]byte, e
 		return nil, err
 	}
 	return (&storage.Storage{Driver: d.inner}).ReadFile(ctx, p, limit)
+}
+
+// PutContentTimed (storage.TimedPutter) counts a PutContent call and goes
+// to the wrapped driver's PutContentTimed when it has one, else to its
+// PutContent (the time is then the write's).
+func (d *Driver) PutContentTimed(ctx context.Context, p string, content []byte, mtime time.Time) error {
+	if err := d.call(PutContent, p); err != nil {
+		return err
+	}
+	if tp, ok := d.inner.(storage.TimedPutter); ok {
+		return tp.PutContentTimed(ctx, p, content, mtime)
+	}
+	return d.inner.PutContent(ctx, p, content)
 }

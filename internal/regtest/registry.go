@@ -52,6 +52,13 @@
 //	r.Reach(t, repoTag) []v1.Hash              every digest a pull fetches (manifests, configs, layers)
 //	DigestOf(t, x), LayersOf(t, img), BlobsOf(t, img) (config + layers), FallbackTag(d)
 //
+// An in-process 2.8 registry that logs as `registry serve` 2.8 does, into
+// memory (its request lines carry no vars.name/vars.reference on success:
+// 2.8 logs them before routing), for tests of regprune's log reading:
+//
+//	l := StartLogged(t, root, LogOptions{JSON, AccessLog, Notify}); StartS3Logged(t, params, opts)
+//	l.Registry: every helper above; l.Log (an *Output, as Served.Log); l.Events (with Notify)
+//
 // A real `registry serve` of RegistryVersion (v3.1.2) as a process, for
 // end-to-end tests of its logs, notifications and API (skipped without
 // the binary, failed under REGPRUNE_REQUIRE_REGISTRY=1; installed by
@@ -111,6 +118,19 @@ func Start(t testing.TB, root string) *Registry {
 func serve(t testing.TB, typ string, params configuration.Parameters) *Registry {
 	t.Helper()
 	logrus.SetOutput(io.Discard)
+	cfg := registryConfig(typ, params)
+	cfg.Log.Level = "error"
+	cfg.Log.AccessLog.Disabled = true
+	app := handlers.NewApp(context.Background(), cfg)
+	srv := httptest.NewServer(app)
+	t.Cleanup(srv.Close)
+	return &Registry{Host: strings.TrimPrefix(srv.URL, "http://"), server: srv}
+}
+
+// registryConfig is the configuration of every in-process registry:
+// storage driver typ with params, delete enabled, upload purging off, no
+// blob descriptor cache, catalog pages of 1000.
+func registryConfig(typ string, params configuration.Parameters) *configuration.Configuration {
 	cfg := &configuration.Configuration{
 		Storage: configuration.Storage{
 			typ:      params,
@@ -121,10 +141,5 @@ func serve(t testing.TB, typ string, params configuration.Parameters) *Registry 
 		},
 	}
 	cfg.Catalog.MaxEntries = 1000 // go-containerregistry asks for pages of 1000
-	cfg.Log.Level = "error"
-	cfg.Log.AccessLog.Disabled = true
-	app := handlers.NewApp(context.Background(), cfg)
-	srv := httptest.NewServer(app)
-	t.Cleanup(srv.Close)
-	return &Registry{Host: strings.TrimPrefix(srv.URL, "http://"), server: srv}
+	return cfg
 }

@@ -94,6 +94,34 @@ func entryOf(p string, d fs.DirEntry) (Entry, error) {
 	return Entry{Kind: "file", Size: n, Hash: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
+// JournalPath is the tree path of regprune's journal directory: records
+// named by each run's start time differ between runs that did the same.
+const JournalPath = "docker/registry/v2/.regprune/journal"
+
+// WithoutJournal is t without regprune's journal (JournalPath and what it
+// holds), for comparing what runs did to the registry's own files.
+func (t Tree) WithoutJournal() Tree {
+	out := make(Tree, len(t))
+	for p, e := range t {
+		if p != JournalPath && !strings.HasPrefix(p, JournalPath+"/") {
+			out[p] = e
+		}
+	}
+	return out
+}
+
+// JournalRecords lists the names of the journal's records in t, sorted.
+func (t Tree) JournalRecords() []string {
+	var out []string
+	for p, e := range t {
+		if e.Kind == "file" && strings.HasPrefix(p, JournalPath+"/") && !strings.Contains(p[len(JournalPath)+1:], "/") {
+			out = append(out, p[len(JournalPath)+1:])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Diff lists, sorted by path, how after differs from t: "+ path (entry)"
 // for what appeared, "- path (entry)" for what went, "~ path: old -> new"
 // for what changed. Equal trees give nil.
