@@ -2,6 +2,7 @@ package gc
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -163,4 +164,14 @@ func (pl *planner) refuseManifest(repo, tag string, d storage.Digest, err error)
 func (pl *planner) refuseAnomaly(repo string, ae *storage.AnomalyError) {
 	pl.refuse(Refusal{Kind: RefuseAnomaly, Repository: repo, Path: ae.Path, Detail: ae.Error(), Err: ae,
 		Fix: "regprune never follows nor removes one: replace it with what it points to, or remove it, by hand"})
+}
+
+// Refusals returns the reasons err refuses a sweep for, when it is (or
+// wraps) a *RefusalError; nil otherwise.
+func Refusals(err error) []Refusal {
+	var re *RefusalError
+	if errors.As(err, &re) {
+		return re.Refusals
+	}
+	return nil
 }
