@@ -62,3 +62,17 @@ func catalog(ctx context.Context, st *storage.Storage, jobs int) (*storage.Catal
 	}
 	return cat, nil
 }
+
+// warnStray says on stderr, the same way in every command that lists
+// the repositories for the operator, what a stray entry of the
+// repositories directory is and what regprune does with it.
+func (e *env) warnStray(s storage.Stray) {
+	what := "left alone"
+	switch {
+	case s.Opaque():
+		what = "not followed: gc and prune refuse to sweep while it is there (docs/safety.md)"
+	case s.Data:
+		what = "kept whole by gc with everything it references; the registry cannot serve it"
+	}
+	fmt.Fprintf(e.stderr, "regprune: warning: %s: not a repository; %s\n", s, what)
+}
