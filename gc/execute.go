@@ -178,7 +178,11 @@ func (x *executor) removeTags(ctx context.Context) (int, error) {
 			x.warnf("repository %s: tag %s now names %s; kept", t.Repository, t.Tag, d)
 			return "", nil
 		}
-		if err != nil && !isNotFound(err) && !errors.Is(err, storage.ErrBadLink) {
+		if errors.Is(err, storage.ErrBadLink) {
+			x.warnf("repository %s: tag %s: current link broken since the plan (%v); kept", t.Repository, t.Tag, err)
+			return "", nil
+		}
+		if err != nil && !isNotFound(err) {
 			// Not knowing what the tag names now, do not remove it.
 			return "", fmt.Errorf("re-reading tag %s:%s: %w", t.Repository, t.Tag, err)
 		}

@@ -62,7 +62,7 @@ func (pl *planner) markRemoved(ctx context.Context, r *repoState) error {
 		if _, ok := live[d]; !ok {
 			r.keptRemoved++
 		}
-		if err := pl.mark(ctx, r, d); err != nil {
+		if err := pl.mark(ctx, r, d, ""); err != nil {
 			return err
 		}
 	}

@@ -13,9 +13,12 @@ import (
 // set: children of indexes at any depth, and the config, layers and other
 // blobs of every manifest reached. A child whose revision link is not in
 // the repository is not followed: the registry answers 404 for it there
-// (see checkRevision). What else is absent is a warning; a manifest that
-// exists but cannot be read or interpreted is an error (fail closed).
-func (pl *planner) mark(ctx context.Context, r *repoState, d storage.Digest) error {
+// (see checkRevision). It fails closed: a manifest reached from tag (at
+// any depth) that is missing or cannot be read or interpreted refuses the
+// sweep, as does an untagged root (tag "") that exists but cannot be
+// read; an untagged one whose blob is absent is a warning (it serves
+// nothing; the blob store as a whole is checked).
+func (pl *planner) mark(ctx context.Context, r *repoState, d storage.Digest, tag string) error {
 	stack := []storage.Digest{d}
 	for root := true; len(stack) > 0; root = false {
 		d := stack[len(stack)-1]
@@ -33,14 +36,15 @@ func (pl *planner) mark(ctx context.Context, r *repoState, d storage.Digest) err
 		r.live[d] = struct{}{}
 		m, err := pl.manifest(ctx, r, d)
 		switch {
-		case errors.Is(err, storage.ErrNotFound):
+		case err == nil:
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case tag == "" && errors.Is(err, storage.ErrNotFound):
 			pl.warnf("repository %s: manifest %s: blob data missing", r.name, d)
 			continue
-		case err != nil:
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("repository %s: %w (gc cannot know what it keeps alive; nothing was deleted)", r.name, err)
+		default:
+			pl.refuseManifest(r.name, tag, d, err)
+			continue
 		}
 		for _, b := range m.Blobs {
 			r.blobs[b.Digest] = struct{}{}

@@ -65,13 +65,26 @@ type planner struct {
 	owners   [][]string // owners[k] is []string{repos[k]}, shared by the blobs only k references
 	warnings map[string]struct{}
 	window   digestSet // what only the --keep-removed window keeps, in some repository
+	refusals []Refusal // reasons to refuse the sweep (refuse.go)
+	// revisions and layerLinks count what the repositories hold, for the
+	// blob store's sanity check; blobsUnlisted is set when the blob
+	// store could not be listed (already refused).
+	revisions, layerLinks int
+	blobsUnlisted         bool
 }
 
 // NewPlan reads the storage, marks per repository what remains live and
-// returns what gc would remove. It deletes nothing. A manifest gc must
-// follow that exists but cannot be read or interpreted is an error naming
-// repository, digest and reason (wrapping storage.ErrBadManifest): nothing
-// can be planned safely then.
+// returns what gc would remove. It deletes nothing.
+//
+// It fails closed: when anything gc must follow to know what is live
+// cannot be read or interpreted (a tag's broken current link; a manifest
+// a tag reaches, at any depth, missing or unreadable; a blob store empty
+// while repositories hold revisions or layer links; a symbolic link or
+// special file where registry data may be), it refuses the whole sweep:
+// the error is a *RefusalError (wrapping storage.ErrRefused) naming every
+// culprit and its fix. Stray entries of the repositories directory are
+// warned of and left alone; one holding registry data under a name the
+// registry cannot serve is kept whole, with everything it references.
 func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, error) {
 	opts = opts.withDefaults()
 	pl := &planner{
@@ -83,16 +96,31 @@ func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, err
 		return nil, fmt.Errorf("listing blobs: %w", err)
 	}
 	pl.plan.blobs = blobs
-	repos, err := st.Repositories(ctx, opts.Jobs)
+	cat, err := st.Catalog(ctx, opts.Jobs)
+	if ae, ok := storage.IsAnomaly(err); ok {
+		pl.refuseAnomaly("", ae)
+		return nil, pl.refusal()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listing repositories: %w", err)
 	}
-	pl.repos = repos
-	opts.Log.Debug("gc: marking", "repositories", len(repos), "blobs", blobs.len())
-	err = storage.Each(ctx, len(repos), opts.Jobs, func(ctx context.Context, k int) error {
-		return pl.planRepository(ctx, int32(k))
+	pl.repos = cat.Repositories
+	data := pl.sortStray(cat.Stray)
+	opts.Log.Debug("gc: marking", "repositories", len(pl.repos), "blobs", blobs.len())
+	err = storage.Each(ctx, len(pl.repos), opts.Jobs, func(ctx context.Context, k int) error {
+		return pl.refuseOnAnomaly(ctx, pl.repos[k], pl.planRepository(ctx, int32(k)))
 	})
 	if err != nil {
+		return nil, err
+	}
+	err = storage.Each(ctx, len(data), opts.Jobs, func(ctx context.Context, k int) error {
+		return pl.refuseOnAnomaly(ctx, data[k], pl.keepData(ctx, data[k]))
+	})
+	if err != nil {
+		return nil, err
+	}
+	pl.checkBlobStore()
+	if err := pl.refusal(); err != nil {
 		return nil, err
 	}
 	if err := pl.keepWindow(ctx); err != nil {
@@ -103,6 +131,16 @@ func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, err
 	}
 	pl.finish()
 	return pl.plan, nil
+}
+
+// refuseOnAnomaly turns an anomaly met while planning repository repo
+// into a refusal; other errors are returned.
+func (pl *planner) refuseOnAnomaly(ctx context.Context, repo string, err error) error {
+	if ae, ok := storage.IsAnomaly(err); ok && ctx.Err() == nil {
+		pl.refuseAnomaly(repo, ae)
+		return nil
+	}
+	return err
 }
 
 // io runs one storage operation within the I/O bound.

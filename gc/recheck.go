@@ -37,6 +37,10 @@ func (x *executor) recheckTags(ctx context.Context) error {
 				return fmt.Errorf("re-reading tags of %s: %w", repo, err)
 			}
 			for _, t := range tags {
+				if t.Broken() && removing[t.Ref()].IsZero() {
+					return fmt.Errorf("%w: tag %s: current link broken since the plan (%v): it may name a "+
+						"revision about to go; regprune check explains", storage.ErrRefused, t.Ref(), t.LinkErr)
+				}
 				if _, ok := revs[t.Digest]; !ok || removing[t.Ref()] == t.Digest {
 					continue
 				}
@@ -255,10 +259,11 @@ func (x *executor) recheckBlobs(ctx context.Context) (digestSet, error) {
 	for _, b := range x.p.Blobs {
 		cand[b.Digest] = struct{}{}
 	}
-	repos, err := x.st.Repositories(ctx, x.opts.Jobs)
+	cat, err := x.st.Catalog(ctx, x.opts.Jobs)
 	if err != nil {
 		return nil, fmt.Errorf("re-check: %w", err)
 	}
+	repos := cat.Repositories // strays were refused or kept whole by the plan
 	man := scan.NewManifests(x.st)
 	var mu sync.Mutex
 	rescue := func(repo string, set digestSet) {

@@ -39,6 +39,9 @@ type repoState struct {
 	pending []storage.Tag            // referrer tags not (yet) roots
 	checked map[storage.Digest]bool  // revisions whose link age was read
 	bad     map[storage.Digest]error // untagged revisions that cannot be read
+	// keepAll: registry data under a name the registry cannot serve,
+	// kept whole (keepData): every revision is a root, nothing removed.
+	keepAll bool
 
 	// windowLive and windowBlobs are what only the --keep-removed
 	// window keeps (see markRemoved); keptRemoved counts its roots.
@@ -53,14 +56,16 @@ type repoState struct {
 }
 
 // readRepository lists the repository's tags (reading their current
-// links), revisions, layer links and upload sessions.
-func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState, error) {
+// links), revisions, layer links and, with uploads, upload sessions.
+// Stray entries of its tags directory are warned of and left alone.
+func (pl *planner) readRepository(ctx context.Context, repo string, uploads bool) (*repoState, error) {
 	r := &repoState{name: repo, man: pl.shared, live: digestSet{}, blobs: digestSet{}, checked: map[storage.Digest]bool{},
 		bad: map[storage.Digest]error{}, removedRevs: digestSet{}}
 	var tagNames []string
+	var stray []storage.Stray
 	var revs storage.Links
 	err := pl.io(ctx, func() (err error) {
-		if tagNames, err = pl.st.ListNames(ctx, storage.TagsPath(repo)); err != nil {
+		if tagNames, stray, err = scan.ListTagNames(ctx, pl.st, repo); err != nil {
 			return err
 		}
 		if revs, err = pl.st.ListLinks(ctx, storage.RevisionsPath(repo)); err != nil {
@@ -69,6 +74,9 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 		// Layer links by name: planLayerLinks looks at the candidates'.
 		if r.links, err = pl.st.ListDigests(ctx, storage.LayerLinksPath(repo)); err != nil {
 			return err
+		}
+		if !uploads {
+			return nil
 		}
 		return pl.readUploads(ctx, r)
 	})
@@ -80,6 +88,9 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	for _, b := range revs.Malformed {
 		r.malformedRevs[b.Digest] = struct{}{}
 		pl.malformed(repo, LeafRevision, "", b)
+	}
+	for _, s := range stray {
+		pl.warnf("%s: not a tag; left alone", s)
 	}
 	if r.man == nil {
 		r.man = scan.NewManifests(pl.st)
@@ -98,7 +109,7 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 // planRepository marks repository pl.repos[k] and plans its removals.
 func (pl *planner) planRepository(ctx context.Context, k int32) error {
 	repo := pl.repos[k]
-	r, err := pl.readRepository(ctx, repo)
+	r, err := pl.readRepository(ctx, repo, true)
 	if err != nil {
 		return fmt.Errorf("repository %s: %w", repo, err)
 	}
@@ -186,10 +197,12 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 		pl.keep(r.name, d, false) // what the link might name stays
 	}
 	for _, t := range r.tags {
-		if t.LinkErr != nil {
+		if t.LinkErr != nil && !t.Broken() { // a broken one refused the sweep
 			pl.warnings[fmt.Sprintf("repository %s: tag %s: %v", r.name, t.Name, t.LinkErr)] = struct{}{}
 		}
 	}
+	pl.revisions += len(r.revs)
+	pl.layerLinks += len(r.links)
 	for _, t := range r.pending {
 		p.Tags = append(p.Tags, TagRemoval{Repository: r.name, Tag: t.Name, Digest: t.Digest, Pushed: t.Pushed})
 	}

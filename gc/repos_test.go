@@ -89,8 +89,8 @@ func TestEmptyRepositories(t *testing.T) {
 	r.AssertWhole(t, "team/app:v1")
 }
 
-// A corrupt tagged manifest stops gc before anything is deleted, naming
-// repository, digest and reason.
+// A corrupt tagged manifest refuses the sweep before anything is deleted,
+// naming the tag, digest and reason.
 func TestCorruptManifestFailsClosed(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
@@ -102,7 +102,7 @@ func TestCorruptManifestFailsClosed(t *testing.T) {
 	regtest.WriteBlobData(t, root, d, []byte(`{"schemaVersion": 2, "mediaType": "text/plain"}`))
 	before := regtest.Snapshot(t, root)
 	_, err := gc.NewPlan(context.Background(), openStorage(t, root), untagged())
-	if !errors.Is(err, storage.ErrBadManifest) || !strings.Contains(err.Error(), "repository app") ||
+	if !errors.Is(err, storage.ErrRefused) || !errors.Is(err, storage.ErrBadManifest) || !strings.Contains(err.Error(), "tag app:v1") ||
 		!strings.Contains(err.Error(), d.String()) || !strings.Contains(err.Error(), "text/plain") {
 		t.Fatalf("NewPlan error %v", err)
 	}

@@ -13,8 +13,12 @@ import (
 // then, repeatedly, referrer tags and untagged manifests whose subject is
 // live, and revisions and referrer tags within the grace period.
 func (pl *planner) markRoots(ctx context.Context, r *repoState) error {
-	referrersWait := pl.opts.DeleteUntagged && !pl.opts.KeepOrphanReferrers
+	referrersWait := pl.opts.DeleteUntagged && !pl.opts.KeepOrphanReferrers && !r.keepAll
 	for _, t := range r.tags {
+		if t.Broken() {
+			pl.refuseTag(t)
+			continue
+		}
 		if t.Digest.IsZero() {
 			continue
 		}
@@ -22,18 +26,18 @@ func (pl *planner) markRoots(ctx context.Context, r *repoState) error {
 			r.pending = append(r.pending, t)
 			continue
 		}
-		if err := pl.mark(ctx, r, t.Digest); err != nil {
+		if err := pl.mark(ctx, r, t.Digest, t.Name); err != nil {
 			return err
 		}
 	}
 	for d := range r.malformedRevs {
-		if err := pl.mark(ctx, r, d); err != nil { // kept, whatever tags say
+		if err := pl.mark(ctx, r, d, ""); err != nil { // kept, whatever tags say
 			return err
 		}
 	}
-	if !pl.opts.DeleteUntagged {
+	if !pl.opts.DeleteUntagged || r.keepAll {
 		for d := range r.revs {
-			if err := pl.mark(ctx, r, d); err != nil {
+			if err := pl.mark(ctx, r, d, ""); err != nil {
 				return err
 			}
 		}
@@ -71,7 +75,7 @@ func (pl *planner) markReferrers(ctx context.Context, r *repoState) error {
 			still = append(still, t)
 			continue
 		}
-		if err := pl.mark(ctx, r, t.Digest); err != nil {
+		if err := pl.mark(ctx, r, t.Digest, t.Name); err != nil {
 			return err
 		}
 	}
@@ -93,7 +97,7 @@ func (pl *planner) markReferrers(ctx context.Context, r *repoState) error {
 			continue
 		}
 		if _, ok := r.live[*m.Subject]; ok {
-			if err := pl.mark(ctx, r, d); err != nil {
+			if err := pl.mark(ctx, r, d, ""); err != nil {
 				return err
 			}
 		}
@@ -105,11 +109,11 @@ func (pl *planner) markReferrers(ctx context.Context, r *repoState) error {
 // grace period, and pending referrer tags pushed within it.
 func (pl *planner) markRecent(ctx context.Context, r *repoState) error {
 	still := r.pending[:0]
-	var recent []storage.Digest
+	var recentTags []storage.Tag
 	for _, t := range r.pending {
 		if pl.opts.recent(t.Pushed) {
 			pl.keptRecent(1)
-			recent = append(recent, t.Digest)
+			recentTags = append(recentTags, t)
 			continue
 		}
 		still = append(still, t)
@@ -127,8 +131,13 @@ func (pl *planner) markRecent(ctx context.Context, r *repoState) error {
 		return fmt.Errorf("repository %s: %w", r.name, err)
 	}
 	pl.keptRecent(len(fresh))
-	for _, d := range append(recent, fresh...) {
-		if err := pl.mark(ctx, r, d); err != nil {
+	for _, t := range recentTags {
+		if err := pl.mark(ctx, r, t.Digest, t.Name); err != nil {
+			return err
+		}
+	}
+	for _, d := range fresh {
+		if err := pl.mark(ctx, r, d, ""); err != nil {
 			return err
 		}
 	}

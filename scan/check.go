@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/regprune/regprune/internal/progress"
 	"github.com/regprune/regprune/storage"
@@ -31,6 +32,17 @@ const (
 	BlobMissing          ProblemKind = "blob-missing"           // config or layer without blob data
 	BlobSizeMismatch     ProblemKind = "blob-size-mismatch"     // blob data size differs from the descriptor's size
 	DigestMismatch       ProblemKind = "digest-mismatch"        // blob data's sha256 differs from its name (--verify-digests)
+	// Anomaly: a symbolic link or special file where the registry keeps
+	// data (a repository, a part of one, a blob directory): the registry
+	// follows it, regprune never does; gc and prune refuse to sweep.
+	Anomaly ProblemKind = "anomaly"
+	// BlobStoreEmpty: the blob store holds no blob while the repositories
+	// hold manifests (its volume not mounted, a restore half done); gc
+	// and prune refuse to sweep.
+	BlobStoreEmpty ProblemKind = "blob-store-empty"
+	// StrayData: registry data under a name the registry cannot serve
+	// (outside the name grammar): no pull reaches it; gc keeps it whole.
+	StrayData ProblemKind = "stray-data"
 )
 
 // Warning says whether problems of kind k are warnings: a state the
@@ -100,13 +112,23 @@ func Check(ctx context.Context, st *storage.Storage, opts CheckOptions) (*CheckR
 	c := newChecker(st, opts)
 	repos := opts.Repositories
 	if repos == nil {
-		var err error
-		if repos, err = st.Repositories(ctx, c.jobs); err != nil {
+		cat, err := st.Catalog(ctx, c.jobs)
+		if err != nil {
 			return nil, err
 		}
+		repos = cat.Repositories
+		c.strays(cat.Stray)
 	}
 	if err := c.checkRepositories(ctx, repos); err != nil {
 		return nil, err
+	}
+	if opts.Repositories == nil && c.result.Manifests > 0 {
+		if err := c.checkBlobStore(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Repositories == nil {
+		c.checkLock(ctx)
 	}
 	if opts.VerifyDigests {
 		if err := c.verifyDigests(ctx); err != nil {
@@ -128,6 +150,55 @@ func Check(ctx context.Context, st *storage.Storage, opts CheckOptions) (*CheckR
 	}
 	res.Problems = kept
 	return res, nil
+}
+
+// checkBlobStore reports a blob store without a single prefix directory
+// while the repositories hold manifests: one listing.
+func (c *checker) checkBlobStore(ctx context.Context) error {
+	es, err := c.st.ListEntries(ctx, storage.BlobAlgorithmPath())
+	if _, ok := storage.IsAnomaly(err); ok {
+		c.result.Problems = append(c.result.Problems, Problem{Kind: Anomaly, Detail: err.Error()})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(es) == 0 {
+		c.result.Problems = append(c.result.Problems, Problem{Kind: BlobStoreEmpty, Detail: fmt.Sprintf(
+			"blob store %s holds no blob while the repositories hold %d manifests: is its volume mounted? a restore unfinished?",
+			storage.BlobsRoot(), c.result.Manifests)})
+	}
+	return nil
+}
+
+// checkLock reports regprune's lock path when it is a symbolic link or
+// special file: every changing command refuses to lock through it.
+func (c *checker) checkLock(ctx context.Context) {
+	if _, err := c.st.Stat(ctx, storage.LockPath()); err != nil {
+		if ae, ok := storage.IsAnomaly(err); ok {
+			c.result.Problems = append(c.result.Problems, Problem{Kind: Anomaly,
+				Detail: ae.Error() + "; every changing command refuses to take the lock through it: remove it"})
+		}
+	}
+}
+
+// strays reports the stray entries of the repositories directory that
+// may hold what the registry serves: a symbolic link (an anomaly; a
+// linked _uploads aside) and registry data under a name outside the
+// grammar. Harmless ones (files, empty or foreign directories) are not
+// problems.
+func (c *checker) strays(stray []storage.Stray) {
+	for _, s := range stray {
+		name := strings.TrimPrefix(s.Path, storage.RepositoriesPath()+"/")
+		switch {
+		case s.Opaque():
+			c.result.Problems = append(c.result.Problems, Problem{Repository: name, Kind: Anomaly,
+				Detail: storage.Anomaly(s.Path, s.Kind).Error()})
+		case s.Data:
+			c.result.Problems = append(c.result.Problems, Problem{Repository: name, Kind: StrayData,
+				Detail: s.String() + ": the registry cannot serve it under this name"})
+		}
+	}
 }
 
 func (c *checker) checkRepositories(ctx context.Context, repos []string) error {

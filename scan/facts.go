@@ -2,7 +2,6 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -26,21 +25,49 @@ type Repository struct {
 	Malformed []storage.BadLink
 }
 
-// ReadTags reads every tag of repo: its current link and the link's
-// modification time (the push time), at most jobs at a time.
+// ReadTags reads every tag of repo (ListTagNames): its current link and
+// the link's modification time (the push time), at most jobs at a time.
+// Stray entries of the tags directory are not tags and are not returned.
 func ReadTags(ctx context.Context, st *storage.Storage, repo string, jobs int) ([]storage.Tag, error) {
-	names, err := st.ListNames(ctx, storage.TagsPath(repo))
+	names, _, err := ListTagNames(ctx, st, repo)
 	if err != nil {
 		return nil, err
 	}
 	return ReadTagsNamed(ctx, st, repo, names, jobs, nil)
 }
 
+// ListTagNames lists the tags of repo, sorted: the entries of its tags
+// directory that are directories (as the registry's tags/list sees them;
+// one without current/link included) or symbolic links (the registry
+// follows one, so it may serve a tag; reading it gives a broken tag).
+// Files, special files and names no driver path can hold are returned
+// as stray: no pull can reach a tag through them. The tags directory
+// itself being a symbolic link is an *storage.AnomalyError.
+func ListTagNames(ctx context.Context, st *storage.Storage, repo string) (names []string, stray []storage.Stray, err error) {
+	dir := storage.TagsPath(repo)
+	es, err := st.ListEntries(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	names = make([]string, 0, len(es))
+	for _, e := range es {
+		switch {
+		case !e.Addressable():
+			stray = append(stray, storage.Stray{Path: dir + "/" + e.Name, Kind: e.Kind, Reason: storage.StrayName})
+		case e.Kind == storage.KindFile || e.Kind == storage.KindSpecial:
+			stray = append(stray, storage.Stray{Path: dir + "/" + e.Name, Kind: e.Kind, Reason: storage.StrayKind})
+		default:
+			names = append(names, e.Name)
+		}
+	}
+	return names, stray, nil
+}
+
 // ReadTagsNamed reads the named tags of repo as ReadTag does: each current
-// link, at most jobs at a time, then all their modification times at once
-// (storage.StatLeaves: one listing on object storage). io, when not nil,
-// runs each storage call (gc bounds its I/O with it). A link that
-// vanished between the two reads is recorded as missing.
+// link, at most jobs at a time, then the modification times of those
+// read at once (storage.StatLeaves: one listing on object storage). io,
+// when not nil, runs each storage call (gc bounds its I/O with it). A
+// link that vanished between the two reads is recorded as missing.
 func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names []string, jobs int, io func(func() error) error) ([]storage.Tag, error) {
 	if io == nil {
 		io = func(f func() error) error { return f() }
@@ -55,30 +82,37 @@ func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names 
 	if err != nil {
 		return nil, err
 	}
+	read := make([]int, 0, len(tags)) // the tags whose link was read
+	for i := range tags {
+		if tags[i].LinkErr == nil {
+			read = append(read, i)
+		}
+	}
 	var infos []storage.LeafInfo
 	err = io(func() (err error) {
-		infos, err = st.StatLeaves(ctx, len(names), jobs, func(i int) storage.Leaf { return storage.TagCurrentLeaf(repo, names[i]) })
+		infos, err = st.StatLeaves(ctx, len(read), jobs, func(i int) storage.Leaf { return storage.TagCurrentLeaf(repo, names[read[i]]) })
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i := range tags {
+	for k, i := range read {
 		switch t := &tags[i]; {
-		case t.LinkErr != nil:
-		case !infos[i].Exists:
+		case !infos[k].Exists:
 			t.Digest, t.LinkErr = storage.Digest{}, fmt.Errorf("%s: vanished while read: %w",
 				storage.TagCurrentLinkPath(repo, t.Name), storage.ErrNotFound)
 		default:
-			t.Pushed = infos[i].ModTime
+			t.Pushed = infos[k].ModTime
 		}
 	}
 	return tags, nil
 }
 
-// ReadTag reads one tag. A missing or malformed current link is recorded in
-// Tag.LinkErr, not returned: the tag exists (tags/list shows it) but points
-// nowhere. Other I/O errors are returned.
+// ReadTag reads one tag. A current link that is missing or cannot be read
+// (malformed, a symbolic link or special file on its path, any read
+// error) is recorded in Tag.LinkErr, not returned: the tag exists
+// (tags/list shows it) but points nowhere known (Tag.Broken). Only the
+// run's end (ctx) and a failing stat of a link just read are returned.
 func ReadTag(ctx context.Context, st *storage.Storage, repo, name string) (storage.Tag, error) {
 	t, err := readTagLink(ctx, st, repo, name)
 	if err != nil || t.LinkErr != nil {
@@ -99,10 +133,10 @@ func readTagLink(ctx context.Context, st *storage.Storage, repo, name string) (s
 	switch {
 	case err == nil:
 		t.Digest = d
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrBadLink):
-		t.LinkErr = err
+	case ctx.Err() != nil:
+		return t, ctx.Err()
 	default:
-		return t, err
+		t.LinkErr = err
 	}
 	return t, nil
 }

@@ -107,9 +107,13 @@ func Take(ctx context.Context, st *storage.Storage, opts InventoryOptions) (*Inv
 	if in.mans == nil {
 		in.mans = NewManifests(st)
 	}
-	repos, err := st.Repositories(ctx, jobs)
+	cat, err := st.Catalog(ctx, jobs)
 	if err != nil {
 		return nil, err
+	}
+	repos := cat.Repositories
+	for _, s := range cat.Stray {
+		in.warn(s.String() + ": not a repository; left alone" + strayNote(s))
 	}
 	in.inv.Repositories = make([]RepositoryUsage, len(repos))
 	if err := in.readRepositories(ctx, repos); err != nil {
@@ -241,4 +245,16 @@ func (in *inventory) prefetch(ctx context.Context, revs []storage.Digest) {
 		})
 	}
 	_ = g.Wait()
+}
+
+// strayNote says what gc does about stray s, when it is more than
+// leaving it alone.
+func strayNote(s storage.Stray) string {
+	switch {
+	case s.Opaque():
+		return " (not followed: gc and prune refuse to sweep while it is there)"
+	case s.Data:
+		return " (gc keeps it whole with everything it references)"
+	}
+	return ""
 }

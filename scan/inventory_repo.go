@@ -54,8 +54,15 @@ func (in *inventory) list(ctx context.Context, repo string) (*repoNames, error) 
 		g.Go(func() error {
 			return in.io(gctx, func() error {
 				d, err := in.st.ReadLink(gctx, storage.TagCurrentLinkPath(repo, tag))
-				if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrBadLink) {
-					return nil // a broken tag references nothing; check reports it
+				switch {
+				case errors.Is(err, storage.ErrNotFound):
+					return nil // a tag without link references nothing
+				case err != nil && gctx.Err() == nil:
+					// A broken link (malformed, a symbolic link, a special
+					// file) references nothing known; gc refuses while it is
+					// there, check explains.
+					in.warn(fmt.Sprintf("repository %s: tag %s: current link: %v (gc refuses to sweep while it is there)", repo, tag, err))
+					return nil
 				}
 				targets[i] = d
 				return err

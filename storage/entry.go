@@ -99,6 +99,15 @@ func IsAnomaly(err error) (*AnomalyError, bool) {
 	return ae, ok
 }
 
+// Anomaly is the AnomalyError of entry p of kind k (KindSymlink,
+// KindSpecial; any other kind is an odd name).
+func Anomaly(p string, k Kind) *AnomalyError { return anomaly(p, k) }
+
+// QuoteName prints a name found in the storage safely for a terminal:
+// as is when it is printable ASCII without quotes or backslashes,
+// otherwise Go-quoted, and clipped to 200 bytes.
+func QuoteName(s string) string { return quoteName(s) }
+
 // anomaly is the AnomalyError of entry p of kind k.
 func anomaly(p string, k Kind) *AnomalyError {
 	err := ErrOddName

@@ -55,6 +55,13 @@ var (
 	// ErrTooLarge: a file larger than the bound its reader sets (a link,
 	// a manifest); it was not read.
 	ErrTooLarge = errors.New("too large")
+	// ErrRefused: gc (and prune's gc) refuses to sweep: something it
+	// would have to follow to know what is live cannot be read or
+	// interpreted (a tag's broken link, an unreadable manifest, a blob
+	// store empty while repositories hold revisions, a symbolic link
+	// where registry data may be). Nothing was removed; the error names
+	// each culprit (gc.RefusalError) and how to fix it.
+	ErrRefused = errors.New("gc refuses to sweep")
 
 	// ErrBadJournal: a journal record that cannot be read or trusted
 	// (another version, a checksum that does not match, a field out of

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +32,23 @@ type Stray struct {
 	Data bool
 }
 
+// String names the stray (quoted when its name holds odd bytes), its
+// kind and why it is stray.
+func (s Stray) String() string {
+	what := quoteName(s.Path) + ": " + s.Kind.String() + ", " + s.Reason
+	if s.Data {
+		what += ", holding registry data"
+	}
+	return what
+}
+
+// Opaque reports whether the stray may hold what the registry serves
+// while regprune cannot read it: a symbolic link (the registry follows
+// one; regprune never does), except a repository's _uploads (upload
+// sessions hold nothing a tag reaches). What it holds is unknown, so gc
+// refuses to sweep while it is there.
+func (s Stray) Opaque() bool { return s.Kind == KindSymlink && Base(s.Path) != UploadsDir }
+
 // Reasons a Stray gives.
 const (
 	StrayKind     = "not a directory"
@@ -42,29 +58,14 @@ const (
 	StrayEmpty    = "empty directory"
 )
 
-// Repositories lists every repository name, sorted: Catalog's list, for
-// callers that do not handle stray entries. Those that cannot hold what
-// the registry serves (a file, a pipe, an empty, hidden or oddly named
-// directory) are left out; one that may (a symbolic link, which the
-// registry follows, or registry data under a name outside the grammar)
-// fails it, naming the entry: acting as if it were not there could
-// remove what it needs (a linked _uploads aside: sessions hold nothing a
-// tag reaches).
+// Repositories lists every repository name, sorted: Catalog's list,
+// stray entries left out. Commands list the Catalog, to report its stray
+// entries; gc applies its stray policy to them (a symbolic link refuses
+// the sweep, registry data under a name outside the grammar is kept).
 func (s *Storage) Repositories(ctx context.Context, jobs int) ([]string, error) {
 	c, err := s.Catalog(ctx, jobs)
 	if err != nil {
 		return nil, err
-	}
-	for _, st := range c.Stray {
-		if st.Kind == KindSymlink && Base(st.Path) != UploadsDir { // upload sessions hold nothing a tag reaches
-			return nil, fmt.Errorf("repositories: %w", anomaly(st.Path, st.Kind))
-		}
-	}
-	for _, st := range c.Stray {
-		if st.Data {
-			return nil, fmt.Errorf("repositories: %w: %s holds registry data under a name the registry cannot serve",
-				ErrBadName, quoteName(st.Path))
-		}
 	}
 	return c.Repositories, nil
 }

@@ -114,7 +114,7 @@ func TestGCCommandRefuses(t *testing.T) {
 	regtest.WriteBlobData(t, root, d, []byte("{not json"))
 	before = regtest.Snapshot(t, root)
 	out := mustRun(t, 1, "--root", root, "gc", "--delete-untagged", "--grace", "0")
-	if !strings.Contains(out.Stderr, "repository app") || !strings.Contains(out.Stderr, d.String()) || !strings.Contains(out.Stderr, "JSON") {
+	if !strings.Contains(out.Stderr, "tag app:v1") || !strings.Contains(out.Stderr, d.String()) || !strings.Contains(out.Stderr, "JSON") {
 		t.Errorf("corrupt manifest message:\n%s", out.Stderr)
 	}
 	regtest.AssertUnchanged(t, root, before)

@@ -64,7 +64,7 @@ func runGC(g *globals, c *cli.Context) error {
 		if c.Context.Err() != nil {
 			return fmt.Errorf("gc: %w while reading the storage: nothing was removed (%w)", storage.ErrInterrupted, err)
 		}
-		return fmt.Errorf("gc: %w", err)
+		return printRefusal(e, fmt.Errorf("gc: %w", err))
 	}
 	var sum gc.Summary
 	if dry {

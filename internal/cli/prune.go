@@ -89,6 +89,9 @@ func runPrune(g *globals, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := pruneCheckGC(e, req, res); err != nil {
+		return printRefusal(e, err)
+	}
 	if !req.dryRun {
 		err = pruneRemove(e, req, res)
 	}
@@ -97,7 +100,7 @@ func runPrune(g *globals, c *cli.Context) error {
 	}
 	recordPrune(e, req, res)
 	if err != nil && !res.changed(req) {
-		return err // nothing changed: no summary
+		return printRefusal(e, err) // nothing changed: no summary
 	}
 	if perr := printPrune(e, req, res); perr != nil && err == nil {
 		err = perr
@@ -233,12 +236,16 @@ type pruneResult struct {
 // pruneRepositories lists the repositories and checks that every --repo
 // glob matches one of them.
 func pruneRepositories(e *env, req pruneRequest) ([]string, error) {
-	repos, err := e.st.Repositories(e.c.Context, req.gc.Jobs)
+	cat, err := catalog(e.c.Context, e.st, req.gc.Jobs)
 	if err != nil {
 		return nil, err
 	}
+	repos := cat.Repositories
 	for _, g := range req.repoGlobs {
 		if len(scan.MatchRepositories(g, repos)) == 0 {
+			if s, ok := strayFor(cat, g); ok {
+				return nil, fmt.Errorf("--repo %q: %w", g, strayError(s))
+			}
 			return nil, fmt.Errorf("--repo %q: %w: no repository matches", g, storage.ErrNoMatch)
 		}
 	}

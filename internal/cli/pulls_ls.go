@@ -60,7 +60,7 @@ func runPullsLs(g *globals, c *cli.Context) error {
 	}
 	repos := stored.repositories()
 	if c.NArg() > 0 {
-		if repos, err = selectRepositories(c.Context, e.st, c.Args().Slice(), max(c.Int("jobs"), 1)); err != nil {
+		if repos, err = selectRepositories(c.Context, e.st, c.Args().Slice(), max(c.Int("jobs"), 1), nil); err != nil {
 			return err
 		}
 	}

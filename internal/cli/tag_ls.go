@@ -59,7 +59,7 @@ func runTagLs(g *globals, c *cli.Context) error {
 		return err
 	}
 	jobs := max(c.Int("jobs"), 1)
-	repos, err := selectRepositories(c.Context, e.st, c.Args().Slice(), jobs)
+	repos, err := selectRepositories(c.Context, e.st, c.Args().Slice(), jobs, e.warnStray)
 	if err != nil {
 		return err
 	}
@@ -92,14 +92,26 @@ func runTagLs(g *globals, c *cli.Context) error {
 
 // selectRepositories lists the repositories matched by patterns (all of
 // them without patterns). A pattern matching none is an error naming it.
-func selectRepositories(ctx context.Context, st *storage.Storage, patterns []string, jobs int) ([]string, error) {
-	all, err := st.Repositories(ctx, jobs)
-	if err != nil || len(patterns) == 0 {
-		return all, err
+func selectRepositories(ctx context.Context, st *storage.Storage, patterns []string, jobs int, warn func(storage.Stray)) ([]string, error) {
+	cat, err := catalog(ctx, st, jobs)
+	if err != nil {
+		return nil, err
+	}
+	if warn != nil {
+		for _, s := range cat.Stray {
+			warn(s)
+		}
+	}
+	all := cat.Repositories
+	if len(patterns) == 0 {
+		return all, nil
 	}
 	hit := make(map[string]bool)
 	for _, p := range patterns {
 		m := scan.MatchRepositories(p, all)
+		if s, ok := strayFor(cat, p); ok && len(m) == 0 {
+			return nil, fmt.Errorf("REPO %q: %w", p, strayError(s))
+		}
 		if len(m) == 0 {
 			if storage.IsGlob(p) {
 				return nil, fmt.Errorf("REPO %q: %w: no repository matches", p, storage.ErrNoMatch)

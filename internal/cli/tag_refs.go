@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
@@ -21,23 +22,29 @@ func parseTagRefs(texts []string) ([]scan.TagRef, error) {
 // matchTagRefs resolves refs by name: it lists the repositories and the
 // tags of those some REF matches (scan.ResolveRefs).
 func matchTagRefs(ctx context.Context, st *storage.Storage, refs []scan.TagRef, jobs int) ([]scan.RefMatch, error) {
-	all, err := st.Repositories(ctx, jobs)
+	cat, err := catalog(ctx, st, jobs)
 	if err != nil {
 		return nil, err
 	}
+	all := cat.Repositories
 	var wanted []string
-	for _, r := range all {
-		for _, ref := range refs {
-			patterns := []string{ref.Repository}
-			if ref.Host != "" { // ResolveRefs may read the host as part of the name
-				patterns = append(patterns, ref.Host+"/"+ref.Repository)
-			}
+	for _, ref := range refs {
+		patterns := []string{ref.Repository}
+		if ref.Host != "" { // ResolveRefs may read the host as part of the name
+			patterns = append(patterns, ref.Host+"/"+ref.Repository)
+		}
+		hit := false
+		for _, r := range all {
 			if matchesAny(patterns, r) {
-				wanted = append(wanted, r)
-				break
+				wanted, hit = append(wanted, r), true
 			}
 		}
+		if s, ok := strayFor(cat, patterns...); ok && !hit {
+			return nil, fmt.Errorf("REF %q: %w", ref.Text, strayError(s))
+		}
 	}
+	slices.Sort(wanted)
+	wanted = slices.Compact(wanted)
 	tags, err := listTags(ctx, st, wanted, jobs)
 	if err != nil {
 		return nil, err
