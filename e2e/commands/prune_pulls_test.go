@@ -27,7 +27,7 @@ type useWorkload struct {
 // by digest, through an index (a child by digest) and through an index of
 // indexes (a grandchild by digest), with a tag sharing a pulled digest,
 // and images nobody pulls; every push is dated ten days back. The pulls
-// start 4 s after the last push, so that a window starting 3 s before
+// start 7 s after the last push, so that a window starting 3 s before
 // them (pullWindow) is covered by the log and holds every pull.
 func pushAndPull(t *testing.T, r *regtest.Registry, root string) useWorkload {
 	t.Helper()
@@ -50,7 +50,11 @@ func pushAndPull(t *testing.T, r *regtest.Registry, root string) useWorkload {
 		repo, tag, _ := strings.Cut(ref, ":")
 		regtest.SetPushed(t, root, repo, tag, time.Now().Add(-10*pruneDay))
 	}
-	time.Sleep(4 * time.Second)
+	// The pushes answered HEADs of their indexes' children (pulls by
+	// digest, to the log): the pulls start 7 s later, and the window
+	// reaches 3 s before them, so that a push's line logged late on a
+	// loaded machine (the time is taken when it is written) stays out.
+	time.Sleep(7 * time.Second)
 	w := useWorkload{pullStart: time.Now(), digests: []v1.Hash{regtest.DigestOf(t, byDigest), regtest.DigestOf(t, amd), regtest.DigestOf(t, s390x)}}
 	r.AssertWhole(t, "app:by-tag")
 	r.AssertWhole(t, "app@"+w.digests[0].String())
