@@ -47,7 +47,7 @@ var removedByRun = map[string]bool{"i:T22": true, "team/app:latest": true}
 func randomTree(t *testing.T, seed int64) {
 	rng := rand.New(rand.NewSource(seed))
 	tr := newTree(t, false)
-	need := tr.needed(t)
+	need := tr.needed(t, removedByRun)
 	var did []string
 	for k := 1 + rng.Intn(4); k > 0; k-- {
 		m := mutations[rng.Intn(len(mutations))]
@@ -86,13 +86,13 @@ func randomTree(t *testing.T, seed int64) {
 }
 
 // needed lists the files every tag of the sample needs to pull (those
-// the run may remove aside): blob data of all it reaches, and the
+// removed, those the run may remove, aside): blob data of all it reaches, and the
 // revision or layer link of each in its repository.
-func (tr *tree) needed(t testing.TB) []string {
+func (tr *tree) needed(t testing.TB, removed map[string]bool) []string {
 	t.Helper()
 	seen := map[string]bool{}
 	for tag, reach := range tr.info.Reach {
-		if removedByRun[tag] {
+		if removed[tag] {
 			continue
 		}
 		repo, _, _ := strings.Cut(tag, ":")
