@@ -32,6 +32,7 @@ func TestS3(t *testing.T) {
 		"LockObject":      testS3LockObject,
 		"LockObjectStale": testS3LockStale,
 		"JournalRestore":  testS3JournalRestore,
+		"BlobStoreStray":  testS3BlobStoreStray,
 	}
 	// Not parallel: it sets a process environment variable.
 	t.Run("ConfigEnvOverride", func(t *testing.T) { testS3ConfigEnvOverride(t, newS3Env(t, srv)) })
@@ -89,6 +90,7 @@ func (e *s3Env) gc(t *testing.T, extra ...string) gcSummaryJSON {
 type gcSummaryJSON struct {
 	FreedBytes int64          `json:"freed_bytes"`
 	Removed    map[string]int `json:"removed"`
+	Warnings   []string       `json:"warnings"`
 }
 
 func (s gcSummaryJSON) total() int {
