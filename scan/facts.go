@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -194,25 +195,42 @@ func NewManifests(st *storage.Storage) *Manifests {
 
 // Get returns the parsed manifest d and the size of its blob. A missing
 // blob wraps storage.ErrNotFound; unreadable or uninterpretable content
-// wraps storage.ErrBadManifest, and both name the digest.
+// wraps storage.ErrBadManifest, and both name the digest. A read stopped
+// by the context of the caller that made it is no fact about the
+// manifest: another caller, whose context is live, reads it again.
 func (c *Manifests) Get(ctx context.Context, d storage.Digest) (*Manifest, int64, error) {
+	for {
+		e := c.entry(d)
+		e.once.Do(func() {
+			b, err := c.st.ReadBlob(ctx, d)
+			if err != nil {
+				e.err = fmt.Errorf("manifest %s: %w", d, err)
+				return
+			}
+			e.size = int64(len(b))
+			if e.man, err = ParseManifest(b); err != nil {
+				e.err = fmt.Errorf("manifest %s: %w", d, err)
+			}
+		})
+		if e.err == nil || ctx.Err() != nil || !(errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
+			return e.man, e.size, e.err
+		}
+		c.mu.Lock()
+		if c.m[d] == e {
+			delete(c.m, d)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// entry is d's cache entry, made when there is none.
+func (c *Manifests) entry(d storage.Digest) *manifestEntry {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	e, ok := c.m[d]
 	if !ok {
 		e = &manifestEntry{}
 		c.m[d] = e
 	}
-	c.mu.Unlock()
-	e.once.Do(func() {
-		b, err := c.st.ReadBlob(ctx, d)
-		if err != nil {
-			e.err = fmt.Errorf("manifest %s: %w", d, err)
-			return
-		}
-		e.size = int64(len(b))
-		if e.man, err = ParseManifest(b); err != nil {
-			e.err = fmt.Errorf("manifest %s: %w", d, err)
-		}
-	})
-	return e.man, e.size, e.err
+	return e
 }
