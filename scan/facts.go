@@ -109,11 +109,12 @@ func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names 
 	return tags, nil
 }
 
-// ReadTag reads one tag. A current link that is missing or cannot be read
-// (malformed, a symbolic link or special file on its path, any read
-// error) is recorded in Tag.LinkErr, not returned: the tag exists
-// (tags/list shows it) but points nowhere known (Tag.Broken). Only the
-// run's end (ctx) and a failing stat of a link just read are returned.
+// ReadTag reads one tag. A current link that is missing or is no link
+// (malformed, a symbolic link or special file on its path, too large) is
+// recorded in Tag.LinkErr, not returned: the tag exists (tags/list shows
+// it) but points nowhere known (Tag.Broken). A read that fails (an I/O
+// error), the run's end (ctx) and a failing stat of a link just read are
+// returned.
 func ReadTag(ctx context.Context, st *storage.Storage, repo, name string) (storage.Tag, error) {
 	t, err := readTagLink(ctx, st, repo, name)
 	if err != nil || t.LinkErr != nil {
@@ -136,8 +137,14 @@ func readTagLink(ctx context.Context, st *storage.Storage, repo, name string) (s
 		t.Digest = d
 	case ctx.Err() != nil:
 		return t, ctx.Err()
-	default:
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrBadLink),
+		errors.Is(err, storage.ErrAnomaly), errors.Is(err, storage.ErrTooLarge):
+		// What the link is: missing, or there but no link (malformed, a
+		// symbolic link or special file, too large): a fact of the tag.
 		t.LinkErr = err
+	default:
+		// A failed read says nothing of the tag: the run fails, naming it.
+		return t, err
 	}
 	return t, nil
 }
