@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // Bounds of the reads regprune makes.
@@ -79,6 +80,10 @@ func (s *Storage) ReadLink(ctx context.Context, p string) (Digest, error) {
 	b, err := s.ReadFile(ctx, p, int64(LinkSize))
 	if errors.Is(err, ErrTooLarge) {
 		return Digest{}, fmt.Errorf("%w: %s: longer than %d bytes (%w)", ErrBadLink, p, LinkSize, ErrTooLarge)
+	}
+	if errors.Is(err, syscall.EISDIR) {
+		// A directory where the link belongs: no link, as a malformed one.
+		return Digest{}, fmt.Errorf("%w: %s: a directory, not a link file", ErrBadLink, p)
 	}
 	if err != nil {
 		return Digest{}, err
