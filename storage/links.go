@@ -16,6 +16,10 @@ type Links struct {
 	// LinkSize bytes, the size of "sha256:<hex>" (its content is not
 	// read: whoever reads it, check or the registry, compares it with
 	// the directory's digest).
+	// An empty file counts too: the registry's filesystem driver creates
+	// the link, then writes it, so a push in progress shows one (a gc
+	// beside pushes met it); kept live, it reaches what its directory
+	// names, and check reads what it holds once written.
 	Linked []Digest
 	// Debris are leaf directories without a link file: what the
 	// registry's delete by digest leaves behind (it removes the link
@@ -149,7 +153,7 @@ func (l *Links) add(d Digest, p string, dir bool, size int64) {
 	switch {
 	case dir:
 		l.Malformed = append(l.Malformed, BadLink{d, fmt.Errorf("%s: %w: a directory", p, ErrBadLink)})
-	case size != int64(LinkSize):
+	case size != int64(LinkSize) && size != 0:
 		l.Malformed = append(l.Malformed, BadLink{d, fmt.Errorf("%s: %w: %d bytes, a link has %d", p, ErrBadLink, size, LinkSize)})
 	default:
 		l.Linked = append(l.Linked, d)
