@@ -24,11 +24,7 @@ type runRow struct {
 // runRestoreList lists the journal's runs, oldest first. A record that
 // cannot be read is listed with why, and the exit status is 1.
 func runRestoreList(g *globals, c *cli.Context) error {
-	e, err := g.open(c)
-	if err != nil {
-		return err
-	}
-	j, err := restore.Load(c.Context, e.st)
+	e, j, err := openJournal(g, c)
 	if err != nil {
 		return err
 	}
@@ -109,11 +105,7 @@ type removedRow struct {
 // last removal of each), in the repositories patterns select (all when
 // none; recorded names, so that a repository gc removed whole is listed).
 func runTagLsRemoved(g *globals, c *cli.Context) error {
-	e, err := g.open(c)
-	if err != nil {
-		return err
-	}
-	j, err := restore.Load(c.Context, e.st)
+	e, j, err := openJournal(g, c)
 	if err != nil {
 		return err
 	}
@@ -157,4 +149,18 @@ func printRemovedRows(e *env, rows []removedRow) error {
 	}
 	_, err := fmt.Fprintf(e.stdout, "%s restorable (regprune restore REPOSITORY:TAG)\n", plural(len(rows), "removed tag"))
 	return err
+}
+
+// openJournal opens the storage and reads its journal, for the commands
+// that only list it (restore --list, tag ls --removed).
+func openJournal(g *globals, c *cli.Context) (*env, *restore.Journal, error) {
+	e, err := g.open(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	j, err := restore.Load(c.Context, e.st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, j, nil
 }
