@@ -29,7 +29,7 @@ func ParseDigest(s string) (Digest, error) {
 }
 
 // ParseHex parses the 64 lowercase hex characters of a sha256 digest, as
-// found in directory names of the storage.
+// found in directory names of the storage. All zeros is refused.
 func ParseHex(h string) (Digest, error) {
 	var d Digest
 	if len(h) != hexLen {
@@ -42,6 +42,12 @@ func ParseHex(h string) (Digest, error) {
 			return Digest{}, fmt.Errorf("%w: %q: want 64 lowercase hex characters", ErrBadDigest, clip(h))
 		}
 		d[i] = hi<<4 | lo
+	}
+	if d.IsZero() {
+		// No content hashes to all zeros; the zero Digest means "none"
+		// throughout regprune, so a link or name holding it is malformed
+		// (a tag naming it is refused, never silently skipped).
+		return Digest{}, fmt.Errorf("%w: %q: the all-zero digest names no content", ErrBadDigest, clip(h))
 	}
 	return d, nil
 }

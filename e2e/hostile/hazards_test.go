@@ -283,6 +283,7 @@ func linkHazards() []hazard {
 		"long":    func(d string) string { return d + "0" },
 		"sha512":  func(d string) string { return "sha512:" + strings.Repeat(strings.TrimPrefix(d, "sha256:"), 2) },
 		"empty":   func(string) string { return "" },
+		"zero":    func(string) string { return "sha256:" + strings.Repeat("0", 64) },
 		"binary":  func(string) string { return "\x00\xff\xfe\x01sha256:\x7f" },
 		"large":   func(d string) string { return strings.Repeat(d, 2000) },
 	}
