@@ -2,7 +2,6 @@ package gc
 
 import (
 	"context"
-	"slices"
 
 	"github.com/regprune/regprune/storage"
 )
@@ -63,42 +62,28 @@ func (pl *planner) listBlobs(ctx context.Context) (*blobStore, error) {
 // planBlobs stats the blobs nothing keeps (only those) for their size and
 // age; those written within the grace period are kept.
 func (pl *planner) planBlobs(ctx context.Context) error {
-	candidates := pl.plan.blobs.unkept()
-	infos, err := pl.st.StatLeaves(ctx, len(candidates), pl.opts.Jobs, func(i int) storage.Leaf { return storage.BlobLeaf(candidates[i]) })
+	blobs := pl.plan.blobs
+	candidates := blobs.unkept()
+	infos, err := pl.st.StatLeaves(ctx, len(candidates), pl.opts.Jobs, func(i int) storage.Leaf {
+		return storage.BlobLeaf(blobs.digests[candidates[i]])
+	})
 	if err != nil {
 		return err
 	}
-	pl.owners = make([][]string, len(pl.repos))
-	for k, name := range pl.repos {
-		pl.owners[k] = []string{name}
+	p := pl.plan
+	p.single = make([][]string, len(p.repos))
+	for k, name := range p.repos {
+		p.single[k] = []string{name}
 	}
-	out := make([]BlobRemoval, 0, len(candidates))
-	for i, d := range candidates {
-		if fi := infos[i]; fi.Exists && pl.opts.recent(fi.ModTime) {
-			pl.plan.KeptRecent++
-			pl.plan.blobs.keep(d)
+	out := make([]blobRemoval, 0, len(candidates))
+	for k, i := range candidates {
+		if fi := infos[k]; fi.Exists && pl.opts.recent(fi.ModTime) {
+			p.KeptRecent++
+			blobs.kept[i] = true
 			continue
 		}
-		out = append(out, BlobRemoval{Digest: d, Size: infos[i].Size, Repositories: pl.ownerNames(d)})
+		out = append(out, blobRemoval{i: i, size: infos[k].Size})
 	}
-	pl.plan.Blobs = out
+	p.blobRemovals = out
 	return nil
-}
-
-// ownerNames is the sorted names of the repositories blob d is attributed
-// to (see blobStore.attribute); one repository's list is shared.
-func (pl *planner) ownerNames(d storage.Digest) []string {
-	ks := pl.plan.blobs.owners(d)
-	switch len(ks) {
-	case 0:
-		return nil
-	case 1:
-		return pl.owners[ks[0]]
-	}
-	names := make([]string, len(ks))
-	for i, k := range ks {
-		names[i] = pl.repos[k]
-	}
-	slices.Sort(names)
-	return names
 }

@@ -16,7 +16,7 @@ import (
 // plan) is kept, with every planned revision it reaches.
 func (x *executor) recheckTags(ctx context.Context) error {
 	planned := map[string]digestSet{}
-	for _, m := range x.p.Manifests {
+	for _, m := range x.p.Manifests() {
 		if planned[m.Repository] == nil {
 			planned[m.Repository] = digestSet{}
 		}
@@ -93,7 +93,7 @@ func (x *executor) reachOfSkipped(ctx context.Context) (map[string]digestSet, er
 func (x *executor) recheckLayerLinks(ctx context.Context, keep map[string]digestSet) error {
 	var repos []string
 	planned := map[string]digestSet{}
-	for _, l := range x.p.LayerLinks {
+	for _, l := range x.p.LayerLinks() {
 		if planned[l.Repository] == nil {
 			planned[l.Repository] = digestSet{}
 			repos = append(repos, l.Repository)
@@ -248,12 +248,8 @@ func walk(ctx context.Context, man *scan.Manifests, d storage.Digest) digestSet 
 // sweep to the time between this listing and the delete.
 func (x *executor) recheckBlobs(ctx context.Context) (digestSet, error) {
 	rescued := digestSet{}
-	if len(x.p.Blobs) == 0 {
+	if len(x.p.blobRemovals) == 0 {
 		return rescued, nil
-	}
-	cand := make(digestSet, len(x.p.Blobs))
-	for _, b := range x.p.Blobs {
-		cand[b.Digest] = struct{}{}
 	}
 	repos, err := x.st.Repositories(ctx, x.opts.Jobs)
 	if err != nil {
@@ -265,7 +261,7 @@ func (x *executor) recheckBlobs(ctx context.Context) (digestSet, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		for d := range set {
-			if _, ok := cand[d]; ok {
+			if x.p.blobs.isRemoved(d) {
 				if _, done := rescued[d]; !done {
 					rescued[d] = struct{}{}
 					x.warnf("repository %s: blob %s was linked since the plan; kept", repo, d)
