@@ -2,8 +2,8 @@ package gc_test
 
 import (
 	"context"
-	"iter"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"testing"

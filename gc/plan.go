@@ -20,7 +20,7 @@ type Plan struct {
 	History      []HistoryRemoval // tag index/ entries of the removed revisions
 	Uploads      []UploadRemoval  // upload sessions older than UploadsOlderThan
 	Repositories []string         // repositories left empty
-	KeptRecent   int                // objects kept because of the grace period
+	KeptRecent   int              // objects kept because of the grace period
 	// KeptRemoved counts the manifests of removed tags the --keep-removed
 	// window keeps; KeptRemovedBytes the blob data only they keep.
 	KeptRemoved      int
