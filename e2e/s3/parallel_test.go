@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"context"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/regprune/regprune/internal/regtest"
 	"github.com/regprune/regprune/internal/s3proxy"
+	"github.com/regprune/regprune/storage"
 )
 
 // gc --dry-run through s3proxy (which counts the requests in flight) with
@@ -46,4 +48,23 @@ func testS3ParallelListings(t *testing.T, e *s3Env) {
 	if plans[0] != plans[1] || strings.Count(plans[0], `"repository": "`) < 3 || strings.Contains(plans[0], `"manifests": []`) {
 		t.Errorf("plans differ or remove nothing:\n--jobs 1:\n%s\n--jobs 8:\n%s", plans[0], plans[1])
 	}
+}
+
+// A file in blobs/sha256/ where a prefix directory belongs is a stray: a
+// gc warns of it and leaves it (it was taken for an empty prefix
+// directory, and deleted).
+func testS3BlobStoreStray(t *testing.T, e *s3Env) {
+	e.r.PushImage(t, "app:v1", regtest.WithLayers(1, 128))
+	p := storage.BlobAlgorithmPath() + "/README"
+	if err := e.raw.PutContent(context.Background(), p, []byte("not a blob")); err != nil {
+		t.Fatal(err)
+	}
+	s := e.gc(t)
+	if b, err := e.raw.GetContent(context.Background(), p); err != nil || string(b) != "not a blob" {
+		t.Errorf("%s after gc: %q, %v", p, b, err)
+	}
+	if !strings.Contains(strings.Join(s.Warnings, "\n"), p+" is not a blob directory") {
+		t.Errorf("no warning of %s: %q", p, s.Warnings)
+	}
+	e.r.AssertAllTagsWhole(t)
 }

@@ -33,6 +33,7 @@ func TestS3(t *testing.T) {
 		"LockObjectStale": testS3LockStale,
 		"JournalRestore":  testS3JournalRestore,
 		"ParallelListing": testS3ParallelListings,
+		"BlobStoreStray":  testS3BlobStoreStray,
 	}
 	// Not parallel: it sets a process environment variable.
 	t.Run("ConfigEnvOverride", func(t *testing.T) { testS3ConfigEnvOverride(t, newS3Env(t, srv)) })
@@ -90,6 +91,7 @@ func (e *s3Env) gc(t *testing.T, extra ...string) gcSummaryJSON {
 type gcSummaryJSON struct {
 	FreedBytes int64          `json:"freed_bytes"`
 	Removed    map[string]int `json:"removed"`
+	Warnings   []string       `json:"warnings"`
 }
 
 func (s gcSummaryJSON) total() int {
