@@ -21,30 +21,40 @@ func (pl *planner) listBlobs(ctx context.Context) (*blobStore, error) {
 	return newBlobStore(l.Digests), nil
 }
 
+// statChunk is how many blobs planBlobs stats at once: their LeafInfos
+// (40 bytes each) are held only that long. A chunk of the sorted blobs
+// spans neighbouring prefix directories, so that on object storage a
+// chunk costs at most one listing more than the blobs themselves.
+var statChunk = 1 << 16
+
 // planBlobs stats the blobs nothing keeps (only those) for their size and
 // age; those written within the grace period are kept.
 func (pl *planner) planBlobs(ctx context.Context) error {
 	blobs := pl.plan.blobs
 	candidates := blobs.unkept()
-	infos, err := pl.st.StatLeaves(ctx, len(candidates), pl.opts.Jobs, func(i int) storage.Leaf {
-		return storage.BlobLeaf(blobs.digests[candidates[i]])
-	})
-	if err != nil {
-		return err
-	}
 	p := pl.plan
 	p.single = make([][]string, len(p.repos))
 	for k, name := range p.repos {
 		p.single[k] = []string{name}
 	}
 	out := make([]blobRemoval, 0, len(candidates))
-	for k, i := range candidates {
-		if fi := infos[k]; fi.Exists && pl.opts.recent(fi.ModTime) {
-			p.KeptRecent++
-			blobs.kept[i] = true
-			continue
+	for len(candidates) > 0 {
+		chunk := candidates[:min(len(candidates), statChunk)]
+		candidates = candidates[len(chunk):]
+		infos, err := pl.st.StatLeaves(ctx, len(chunk), pl.opts.Jobs, func(i int) storage.Leaf {
+			return storage.BlobLeaf(blobs.digests[chunk[i]])
+		})
+		if err != nil {
+			return err
 		}
-		out = append(out, blobRemoval{i: i, size: infos[k].Size})
+		for k, i := range chunk {
+			if fi := infos[k]; fi.Exists && pl.opts.recent(fi.ModTime) {
+				p.KeptRecent++
+				blobs.kept[i] = true
+				continue
+			}
+			out = append(out, blobRemoval{i: i, size: infos[k].Size})
+		}
 	}
 	p.blobRemovals = out
 	return nil
