@@ -22,9 +22,9 @@ type executor struct {
 	mu      sync.Mutex
 	sum     Summary
 	skipped map[string]digestSet // revisions kept by the tag re-check, per repository
-	// removedLinks are the layer links the sweep removed, per repository,
-	// that a manifest pushed during the run may need back.
-	removedLinks map[string]digestSet
+	// linkGone[i] is set when the sweep removed layer link p.links[i],
+	// which a manifest pushed during the run may need back.
+	linkGone []bool
 }
 
 // Execute deletes what the plan holds, in an order that keeps every live
@@ -39,7 +39,7 @@ type executor struct {
 // storage.ErrInterrupted; the summary says what was removed until then.
 func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, progress func(Phase, int)) (Summary, error) {
 	opts = opts.withDefaults()
-	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{}, removedLinks: map[string]digestSet{},
+	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{}, linkGone: make([]bool, len(p.links)),
 		debug: opts.Log.Enabled(ctx, slog.LevelDebug)}
 	x.sum = Summary{KeptRecent: p.KeptRecent, KeptRemoved: p.KeptRemoved, KeptRemovedBytes: p.KeptRemovedBytes,
 		Warnings: append([]string(nil), p.Warnings...)}
@@ -255,11 +255,7 @@ func (x *executor) removeLayerLinks(ctx context.Context) (int, error) {
 		return l.Repository + "@" + l.Digest.String()
 	}, func(i int) {
 		x.sum.Removed.LayerLinks++
-		l := p.layerLink(i)
-		if x.removedLinks[l.Repository] == nil {
-			x.removedLinks[l.Repository] = digestSet{}
-		}
-		x.removedLinks[l.Repository][l.Digest] = struct{}{}
+		x.linkGone[i] = true
 	})
 }
 

@@ -168,9 +168,11 @@ func (x *executor) newRevisions(ctx context.Context, man *scan.Manifests, repo s
 // revision link was written late.
 func (x *executor) repairLayerLinks(ctx context.Context) error {
 	x.mu.Lock()
-	repos := make([]string, 0, len(x.removedLinks))
-	for repo := range x.removedLinks {
-		repos = append(repos, repo)
+	var repos []string // the links are sorted by repository
+	for i, gone := range x.linkGone {
+		if repo := x.p.repos[x.p.links[i].repo]; gone && (len(repos) == 0 || repos[len(repos)-1] != repo) {
+			repos = append(repos, repo)
+		}
 	}
 	x.mu.Unlock()
 	err := x.eachNewRevision(ctx, repos, func(repo string, rev storage.Digest, reach digestSet) error {
@@ -190,8 +192,9 @@ func (x *executor) repairLayerLinks(ctx context.Context) error {
 // restoreLink writes back repo's layer link to d if the sweep removed it
 // and d's blob data is still there; rev is the manifest that needs it.
 func (x *executor) restoreLink(ctx context.Context, repo string, d, rev storage.Digest) error {
+	i := x.p.linkIndex(repo, d)
 	x.mu.Lock()
-	_, removed := x.removedLinks[repo][d]
+	removed := i >= 0 && x.linkGone[i]
 	x.mu.Unlock()
 	if !removed {
 		return nil
@@ -208,7 +211,7 @@ func (x *executor) restoreLink(ctx context.Context, repo string, d, rev storage.
 	x.warnf("repository %s: layer link %s restored: manifest %s, pushed during the run, needs it", repo, d, rev)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	delete(x.removedLinks[repo], d)
+	x.linkGone[i] = false
 	x.sum.Removed.LayerLinks--
 	x.sum.KeptRecent++
 	return nil

@@ -140,3 +140,19 @@ func (p *Plan) compareRefs(a, b blobRef) int {
 	}
 	return p.digest(a).Compare(p.digest(b))
 }
+
+// linkIndex is the position of repo's layer link to d among the plan's
+// layer link removals, -1 when the plan does not remove it.
+func (p *Plan) linkIndex(repo string, d storage.Digest) int {
+	k, ok := slices.BinarySearch(p.repos, repo)
+	if !ok {
+		return -1
+	}
+	i, ok := slices.BinarySearchFunc(p.links, d, func(l linkRemoval, d storage.Digest) int {
+		return cmp.Or(cmp.Compare(l.repo, int32(k)), p.digest(l.ref).Compare(d))
+	})
+	if !ok {
+		return -1
+	}
+	return i
+}
