@@ -35,15 +35,27 @@ func (x *executor) removeRepositories(ctx context.Context) (int, error) {
 	}, func(int) { x.sum.Removed.Repositories++ })
 }
 
-// stillEmpty re-lists what makes a repository non-empty.
+// stillEmpty re-lists what makes a repository non-empty: tags, upload
+// sessions, revisions and layer links whose link is there (debris does
+// not count).
 func (x *executor) stillEmpty(ctx context.Context, repo string) (bool, error) {
 	for _, p := range []string{storage.TagsPath(repo), storage.RevisionsPath(repo),
 		storage.LayerLinksPath(repo), storage.UploadsPath(repo)} {
-		names, err := x.st.ListNames(ctx, p)
-		if err != nil {
-			return false, err
+		var n int
+		if p == storage.RevisionsPath(repo) || p == storage.LayerLinksPath(repo) {
+			links, err := x.st.ListLinks(ctx, p)
+			if err != nil {
+				return false, err
+			}
+			n = len(links.Present())
+		} else {
+			names, err := x.st.ListNames(ctx, p)
+			if err != nil {
+				return false, err
+			}
+			n = len(names)
 		}
-		if len(names) > 0 {
+		if n > 0 {
 			x.warnf("repository %s: %s is not empty any more; repository kept", repo, strings.TrimPrefix(p, storage.RepositoryPath(repo)+"/"))
 			return false, nil
 		}

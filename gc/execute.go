@@ -42,7 +42,7 @@ func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, p
 	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{}, linkGone: make([]bool, len(p.links)),
 		debug: opts.Log.Enabled(ctx, slog.LevelDebug)}
 	x.sum = Summary{KeptRecent: p.KeptRecent, KeptRemoved: p.KeptRemoved, KeptRemovedBytes: p.KeptRemovedBytes,
-		Warnings: append([]string(nil), p.Warnings...)}
+		Warnings: append([]string(nil), p.Warnings...), Malformed: p.malformedLines()}
 	if err := x.journal(ctx); err != nil {
 		return x.result(), fmt.Errorf("gc journal: %w; nothing was removed", err)
 	}
@@ -52,6 +52,7 @@ func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, p
 	}{
 		{PhaseTags, x.removeTags},
 		{PhaseManifests, x.removeManifests},
+		{PhaseDebris, x.removeDebris},
 		{PhaseLayerLinks, x.removeLayerLinks},
 		{PhaseBlobs, x.removeBlobs},
 		{PhaseUploads, x.removeUploads},

@@ -11,8 +11,10 @@ import (
 
 // mark adds manifest d and everything it reaches to the repository's live
 // set: children of indexes at any depth, and the config, layers and other
-// blobs of every manifest reached. What is absent is a warning; a manifest
-// that exists but cannot be read or interpreted is an error (fail closed).
+// blobs of every manifest reached. A child whose revision link is not in
+// the repository is not followed: the registry answers 404 for it there
+// (see checkRevision). What else is absent is a warning; a manifest that
+// exists but cannot be read or interpreted is an error (fail closed).
 func (pl *planner) mark(ctx context.Context, r *repoState, d storage.Digest) error {
 	stack := []storage.Digest{d}
 	for root := true; len(stack) > 0; root = false {
@@ -21,10 +23,14 @@ func (pl *planner) mark(ctx context.Context, r *repoState, d storage.Digest) err
 		if _, ok := r.live[d]; ok {
 			continue
 		}
-		r.live[d] = struct{}{}
-		if err := pl.checkRevision(ctx, r, d, root); err != nil {
+		follow, err := pl.checkRevision(ctx, r, d, root)
+		if err != nil {
 			return err
 		}
+		if !follow {
+			continue
+		}
+		r.live[d] = struct{}{}
 		m, err := pl.manifest(ctx, r, d)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
@@ -63,21 +69,40 @@ func (pl *planner) statFirst(ctx context.Context, paths ...string) (fi driver.Fi
 	return nil, nil
 }
 
-// checkRevision warns when manifest d, reached in repository r, has no
-// revision link there (gc follows it anyway and keeps what it references:
-// the registry's DELETE removes the link and leaves the directory). Roots
-// come from directory names; children of indexes are checked with a Stat
-// of their link, which is all that pulls by digest need.
-func (pl *planner) checkRevision(ctx context.Context, r *repoState, d storage.Digest, root bool) error {
-	if _, ok := r.revs[d]; ok && root {
-		return nil
+// checkRevision says whether mark follows manifest d, reached in
+// repository r: yes when its revision link is there (listed, or written
+// since the listing: a Stat of the link), or malformed (kept, reported).
+// A root (a tag's current manifest, a revision within the grace period,
+// a referrer) without its link is followed all the same, with a warning:
+// a tag names it. A child of an index without its link is not: it was
+// deleted by digest through the registry's API (which removes the link
+// and leaves the index), and the registry answers 404 for it in this
+// repository, as upstream's garbage-collect treats it
+// (TestDeleteManifestIndexWithDanglingReferences): its layers and layer
+// links go unless something else here references them.
+func (pl *planner) checkRevision(ctx context.Context, r *repoState, d storage.Digest, root bool) (bool, error) {
+	if _, ok := r.revs[d]; ok {
+		return true, nil
+	}
+	if _, ok := r.malformedRevs[d]; ok {
+		return true, nil
 	}
 	fi, err := pl.statFirst(ctx, storage.RevisionLinkPath(r.name, d))
+	if ae, ok := storage.IsAnomaly(err); ok {
+		pl.malformed(r.name, LeafRevision, "", storage.BadLink{Digest: d, Err: ae})
+		return true, nil
+	}
 	if err != nil {
-		return fmt.Errorf("repository %s: %w", r.name, err)
+		return false, fmt.Errorf("repository %s: %w", r.name, err)
 	}
-	if fi == nil {
+	switch {
+	case fi != nil:
+		return true, nil
+	case root:
 		pl.warnf("repository %s: manifest %s has no revision link in this repository; gc follows it anyway", r.name, d)
+		return true, nil
+	default:
+		pl.opts.Log.Debug("gc: index child without revision link: not followed", "repository", r.name, "digest", d)
+		return false, nil
 	}
-	return nil
 }

@@ -70,6 +70,7 @@ type Phase string
 const (
 	PhaseTags         Phase = "tags"        // orphan referrer tags
 	PhaseManifests    Phase = "manifests"   // untagged revisions and their tag history entries
+	PhaseDebris       Phase = "debris"      // revision, layer link and tag history directories without their link
 	PhaseLayerLinks   Phase = "layer_links" // _layers links no remaining manifest references
 	PhaseBlobs        Phase = "blobs"       // blobs no repository references
 	PhaseUploads      Phase = "uploads"     // old upload sessions
@@ -78,7 +79,7 @@ const (
 )
 
 // Phases lists the phases in execution order.
-var Phases = []Phase{PhaseTags, PhaseManifests, PhaseLayerLinks, PhaseBlobs, PhaseUploads, PhaseRepositories, PhaseDirectories}
+var Phases = []Phase{PhaseTags, PhaseManifests, PhaseDebris, PhaseLayerLinks, PhaseBlobs, PhaseUploads, PhaseRepositories, PhaseDirectories}
 
 func (o Options) withDefaults() Options {
 	if o.Jobs < 1 {

@@ -3,7 +3,9 @@ package gc
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/regprune/regprune/scan"
@@ -20,7 +22,14 @@ type Plan struct {
 	History      []HistoryRemoval // tag index/ entries of the removed revisions
 	Uploads      []UploadRemoval  // upload sessions older than UploadsOlderThan
 	Repositories []string         // repositories left empty
-	KeptRecent   int              // objects kept because of the grace period
+	// Debris are leaf directories without their link (the registry's
+	// delete by digest leaves them), removed with the directories they
+	// leave empty.
+	Debris []DebrisRemoval
+	// Malformed are links that exist but are no link: kept, with what
+	// they might reach, and reported (the command ends non-zero).
+	Malformed  []MalformedLink
+	KeptRecent int // objects kept because of the grace period
 	// KeptRemoved counts the manifests of removed tags the --keep-removed
 	// window keeps; KeptRemovedBytes the blob data only they keep.
 	KeptRemoved      int
@@ -164,6 +173,8 @@ func (pl *planner) finish() {
 		return joinedLess(p.Uploads[i].Repository, '/', p.Uploads[i].ID, p.Uploads[j].Repository, p.Uploads[j].ID)
 	})
 	sort.Strings(p.Repositories)
+	slices.SortFunc(p.Debris, func(a, b DebrisRemoval) int { return strings.Compare(a.String(), b.String()) })
+	slices.SortFunc(p.Malformed, func(a, b MalformedLink) int { return strings.Compare(a.String(), b.String()) })
 }
 
 // joinedLess reports whether a1+sep+a2 < b1+sep+b2, without building

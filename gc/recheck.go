@@ -142,11 +142,11 @@ func (x *executor) eachNewRevision(ctx context.Context, repos []string, f func(r
 // newRevisions lists repo's revisions and calls f with each the plan does
 // not keep and everything its manifest reaches.
 func (x *executor) newRevisions(ctx context.Context, man *scan.Manifests, repo string, f func(rev storage.Digest, reach digestSet) error) error {
-	revs, err := x.st.ListDigests(ctx, storage.RevisionsPath(repo))
+	revs, err := x.st.ListLinks(ctx, storage.RevisionsPath(repo))
 	if err != nil {
 		return err
 	}
-	for _, rev := range revs {
+	for _, rev := range revs.Present() {
 		if x.p.blobs.isKept(rev) {
 			continue
 		}
@@ -289,12 +289,12 @@ func (x *executor) recheckBlobs(ctx context.Context) (digestSet, error) {
 }
 
 func (x *executor) recheckRepository(ctx context.Context, man *scan.Manifests, repo string, rescue func(string, digestSet)) error {
-	links, err := x.st.ListDigests(ctx, storage.LayerLinksPath(repo))
+	links, err := x.st.ListLinks(ctx, storage.LayerLinksPath(repo))
 	if err != nil {
 		return err
 	}
-	set := make(digestSet, len(links))
-	for _, d := range links {
+	set := make(digestSet, len(links.Linked)+len(links.Malformed))
+	for _, d := range links.Present() {
 		set[d] = struct{}{}
 	}
 	rescue(repo, set)

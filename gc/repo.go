@@ -14,13 +14,21 @@ type digestSet = map[storage.Digest]struct{}
 // repoState is one repository while it is planned: what its directories
 // hold and what marking found live in it.
 type repoState struct {
-	name    string
-	index   int32           // in the plan's repos
-	man     *scan.Manifests // the repository's manifests, parsed
-	tags    []storage.Tag
-	revs    digestSet // _manifests/revisions, from directory names
-	links   []storage.Digest
-	uploads []string // upload sessions (named like one, directly in a real _uploads)
+	name  string
+	index int32           // in the plan's repos
+	man   *scan.Manifests // the repository's manifests, parsed
+	tags  []storage.Tag
+	revs  digestSet        // _manifests/revisions whose link is there
+	links []storage.Digest // _layers links that are there
+	// revDebris and linkDebris are revision and layer link directories
+	// without their link (what the registry's delete by digest leaves):
+	// nothing the registry serves; gc removes them.
+	revDebris, linkDebris []storage.Digest
+	// malformedRevs are revisions whose link exists but is no link (see
+	// storage.Links): marked live, kept, reported (Plan.Malformed).
+	malformedRevs  digestSet
+	malformedLinks []storage.Digest
+	uploads        []string // upload sessions (named like one, directly in a real _uploads)
 	// otherUploads counts what _uploads holds besides sessions, or 1 when
 	// it cannot be listed as a directory: left alone, it keeps the
 	// repository.
@@ -50,15 +58,15 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	r := &repoState{name: repo, man: pl.shared, live: digestSet{}, blobs: digestSet{}, checked: map[storage.Digest]bool{},
 		bad: map[storage.Digest]error{}, removedRevs: digestSet{}}
 	var tagNames []string
-	var revs []storage.Digest
+	var revs, links storage.Links
 	err := pl.io(ctx, func() (err error) {
 		if tagNames, err = pl.st.ListNames(ctx, storage.TagsPath(repo)); err != nil {
 			return err
 		}
-		if revs, err = pl.st.ListDigests(ctx, storage.RevisionsPath(repo)); err != nil {
+		if revs, err = pl.st.ListLinks(ctx, storage.RevisionsPath(repo)); err != nil {
 			return err
 		}
-		if r.links, err = pl.st.ListDigests(ctx, storage.LayerLinksPath(repo)); err != nil {
+		if links, err = pl.st.ListLinks(ctx, storage.LayerLinksPath(repo)); err != nil {
 			return err
 		}
 		return pl.readUploads(ctx, r)
@@ -66,14 +74,24 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	if err != nil {
 		return nil, err
 	}
+	r.links, r.revDebris, r.linkDebris = links.Linked, revs.Debris, links.Debris
+	r.malformedRevs = make(digestSet, len(revs.Malformed))
+	for _, b := range revs.Malformed {
+		r.malformedRevs[b.Digest] = struct{}{}
+		pl.malformed(repo, LeafRevision, "", b)
+	}
+	for _, b := range links.Malformed {
+		r.malformedLinks = append(r.malformedLinks, b.Digest)
+		pl.malformed(repo, LeafLayerLink, "", b)
+	}
 	if r.man == nil {
 		r.man = scan.NewManifests(pl.st)
 	}
 	if pl.opts.IgnoreTag != nil {
 		tagNames = slices.DeleteFunc(tagNames, func(t string) bool { return pl.opts.IgnoreTag(repo, t) })
 	}
-	r.revs = make(digestSet, len(revs))
-	for _, d := range revs {
+	r.revs = make(digestSet, len(revs.Linked))
+	for _, d := range revs.Linked {
 		r.revs[d] = struct{}{}
 	}
 	r.tags, err = scan.ReadTagsNamed(ctx, pl.st, repo, tagNames, pl.opts.Jobs, func(f func() error) error { return pl.io(ctx, f) })
@@ -114,11 +132,16 @@ func (pl *planner) planRepository(ctx context.Context, k int32) error {
 	if err != nil {
 		return err
 	}
-	history, err := pl.planHistory(ctx, r)
+	history, historyDebris, err := pl.planHistory(ctx, r)
+	if err != nil {
+		return err
+	}
+	debris, err := pl.planDebris(ctx, r, historyDebris)
 	if err != nil {
 		return err
 	}
 	pl.record(r, links, uploads, history, pl.removalDepths(r))
+	pl.recordDebris(debris)
 	return nil
 }
 
@@ -158,6 +181,9 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 			pl.keepOrWindow(r, d, true)
 		}
 	}
+	for _, d := range r.malformedLinks {
+		pl.keep(r.name, d, false) // what the link might name stays
+	}
 	for _, t := range r.tags {
 		if t.LinkErr != nil {
 			pl.warnings[fmt.Sprintf("repository %s: tag %s: %v", r.name, t.Name, t.LinkErr)] = struct{}{}
@@ -179,10 +205,17 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	p.History = append(p.History, history...)
 	p.KeptRecent += r.keptLinks + r.keptUploads
 	p.KeptRemoved += r.keptRemoved
-	if len(r.tags) == len(r.pending) && len(r.revs) == len(r.removedRevs) &&
-		len(r.links) == len(links) && len(r.uploads) == len(uploads) && r.otherUploads == 0 {
+	if len(r.tags) == len(r.pending) && len(r.revs) == len(r.removedRevs) && len(r.malformedRevs) == 0 &&
+		len(r.links) == len(links) && len(r.malformedLinks) == 0 && len(r.uploads) == len(uploads) && r.otherUploads == 0 {
 		p.Repositories = append(p.Repositories, r.name)
 	}
+}
+
+// recordDebris adds a repository's debris to the plan.
+func (pl *planner) recordDebris(debris []DebrisRemoval) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.plan.Debris = append(pl.plan.Debris, debris...)
 }
 
 // removalDepths gives each removed revision that a removed index lists as

@@ -132,38 +132,55 @@ func (pl *planner) uploadTimes(ctx context.Context, repo, id string) (started, m
 	return started, fi.ModTime(), nil
 }
 
-// planHistory returns the tag index/ entries that name a removed revision.
-func (pl *planner) planHistory(ctx context.Context, r *repoState) ([]HistoryRemoval, error) {
-	if len(r.removedRevs) == 0 {
-		return nil, nil
+// planHistory returns the tag index/ entries that name a removed revision
+// or one whose link is gone (debris, and not live), and the entries
+// without their own link (debris). The histories are listed only when the
+// repository loses revisions or has revision debris (the registry's
+// delete by digest leaves both): a listing per tag on every run would
+// cost more than all of the rest.
+func (pl *planner) planHistory(ctx context.Context, r *repoState) ([]HistoryRemoval, []DebrisRemoval, error) {
+	if len(r.removedRevs) == 0 && len(r.revDebris) == 0 {
+		return nil, nil, nil
+	}
+	gone := make(digestSet, len(r.removedRevs)+len(r.revDebris))
+	for d := range r.removedRevs {
+		gone[d] = struct{}{}
+	}
+	for _, d := range r.revDebris {
+		if _, live := r.live[d]; !live {
+			gone[d] = struct{}{}
+		}
 	}
 	names := make([]string, len(r.tags))
 	for i, t := range r.tags {
 		names[i] = t.Name
 	}
-	var hist [][]storage.Digest
+	var hist []storage.Links
 	var errs []error
 	err := pl.io(ctx, func() (err error) {
-		hist, errs, err = pl.st.TagHistories(ctx, r.name, names, pl.opts.Jobs)
+		hist, errs, err = pl.st.TagHistoryLinks(ctx, r.name, names, pl.opts.Jobs)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("repository %s: %w", r.name, err)
+		return nil, nil, fmt.Errorf("repository %s: %w", r.name, err)
 	}
-	found := make([][]HistoryRemoval, len(r.tags))
-	for i, ds := range hist {
+	var out []HistoryRemoval
+	var debris []DebrisRemoval
+	for i, l := range hist {
 		if errs[i] != nil {
 			pl.warnf("repository %s: tag %s: history: %v", r.name, names[i], errs[i])
 		}
-		for _, d := range ds {
-			if _, ok := r.removedRevs[d]; ok {
-				found[i] = append(found[i], HistoryRemoval{Repository: r.name, Tag: names[i], Digest: d})
+		for _, d := range l.Linked {
+			if _, ok := gone[d]; ok {
+				out = append(out, HistoryRemoval{Repository: r.name, Tag: names[i], Digest: d})
 			}
 		}
+		for _, d := range l.Debris {
+			debris = append(debris, DebrisRemoval{Repository: r.name, Kind: LeafTagHistory, Tag: names[i], Digest: d})
+		}
+		for _, b := range l.Malformed {
+			pl.malformed(r.name, LeafTagHistory, names[i], b)
+		}
 	}
-	var out []HistoryRemoval
-	for _, f := range found {
-		out = append(out, f...)
-	}
-	return out, nil
+	return out, debris, nil
 }

@@ -3,6 +3,7 @@ package gc_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,9 +37,11 @@ func TestOneDigestTwoRepositories(t *testing.T) {
 }
 
 // A child deleted by digest (registry DELETE) from one repository while
-// another repository's tagged index uses it: the other index stays whole,
-// and in the first repository gc still follows the child (its blob
-// exists) and keeps its layer links, with a warning.
+// another repository's tagged index uses it: the other index stays whole
+// (its blobs stay), and in the first repository, where the registry
+// answers 404 for the child, gc does not follow it (issue 18): the
+// child's layer links and its revision directory go, the index stays.
+// Pushed back, the child makes a:v1 whole again.
 func TestChildDeletedInOtherRepository(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
@@ -51,10 +54,11 @@ func TestChildDeletedInOtherRepository(t *testing.T) {
 	p := collect(t, root, untagged())
 
 	r.AssertWhole(t, "b:v1")
-	regtest.AssertExists(t, layerLinks(root, "a", regtest.BlobsOf(t, child)...)...)
+	regtest.AssertMissing(t, layerLinks(root, "a", regtest.BlobsOf(t, child)...)...)
+	regtest.AssertMissing(t, filepath.Dir(regtest.RevisionLink(root, "a", cd)))
 	regtest.AssertExists(t, blobFiles(root, append(regtest.BlobsOf(t, child), cd)...)...)
-	if !strings.Contains(strings.Join(p.Warnings, "\n"), "repository a: manifest "+cd.String()+" has no revision link") {
-		t.Errorf("warnings %q", p.Warnings)
+	if len(p.Warnings) != 0 || len(p.Debris) != 1 || p.Debris[0].Digest.String() != cd.String() {
+		t.Errorf("warnings %q, debris %v", p.Warnings, p.Debris)
 	}
 	r.Write(t, "a", child) // the child back by digest: a:v1 is whole again
 	r.AssertAllTagsWhole(t)

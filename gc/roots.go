@@ -26,6 +26,11 @@ func (pl *planner) markRoots(ctx context.Context, r *repoState) error {
 			return err
 		}
 	}
+	for d := range r.malformedRevs {
+		if err := pl.mark(ctx, r, d); err != nil { // kept, whatever tags say
+			return err
+		}
+	}
 	if !pl.opts.DeleteUntagged {
 		for d := range r.revs {
 			if err := pl.mark(ctx, r, d); err != nil {

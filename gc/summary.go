@@ -61,6 +61,7 @@ type Counts struct {
 	Uploads      int `json:"uploads"`
 	Repositories int `json:"repositories"`
 	TagHistory   int `json:"tag_history"` // index/ entries of removed revisions
+	Debris       int `json:"debris"`      // leaf directories without their link
 }
 
 // Summary is what a run removed (or, for a dry run, would remove).
@@ -74,6 +75,9 @@ type Summary struct {
 	KeptRemoved      int      `json:"kept_removed"`
 	KeptRemovedBytes int64    `json:"kept_removed_bytes"`
 	Warnings         []string `json:"warnings"`
+	// Malformed are the links found that are no link (Plan.Malformed),
+	// kept: a run that finds one ends non-zero.
+	Malformed []string `json:"malformed"`
 }
 
 // FreedBytes is the size of the blob data the plan removes.
@@ -90,7 +94,7 @@ func (p *Plan) Counts() Counts {
 	return Counts{
 		Tags: len(p.Tags), Manifests: len(p.revs), Blobs: len(p.blobRemovals),
 		LayerLinks: len(p.links), Uploads: len(p.Uploads),
-		Repositories: len(p.Repositories), TagHistory: len(p.History),
+		Repositories: len(p.Repositories), TagHistory: len(p.History), Debris: len(p.Debris),
 	}
 }
 
@@ -100,8 +104,17 @@ func (p *Plan) Summary(dryRun bool) Summary {
 	return Summary{
 		DryRun: dryRun, FreedBytes: p.FreedBytes(), Removed: p.Counts(),
 		KeptRecent: p.KeptRecent, KeptRemoved: p.KeptRemoved, KeptRemovedBytes: p.KeptRemovedBytes,
-		Warnings: nonNil(p.Warnings),
+		Warnings: nonNil(p.Warnings), Malformed: p.malformedLines(),
 	}
+}
+
+// malformedLines are the plan's malformed links, one line each.
+func (p *Plan) malformedLines() []string {
+	out := make([]string, len(p.Malformed))
+	for i, m := range p.Malformed {
+		out[i] = m.String()
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

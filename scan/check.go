@@ -24,7 +24,7 @@ const (
 	RevisionLinkBad      ProblemKind = "revision-link-bad"      // revision link unreadable or holding another digest
 	ManifestMissing      ProblemKind = "manifest-missing"       // manifest blob data absent
 	ManifestBad          ProblemKind = "manifest-bad"           // manifest blob unreadable, not JSON or not interpretable
-	ChildRevisionMissing ProblemKind = "child-revision-missing" // index child without revision link in the repository
+	ChildRevisionMissing ProblemKind = "child-revision-missing" // index child without revision link in the repository (a warning)
 	ChildManifestMissing ProblemKind = "child-manifest-missing" // index child without blob data
 	LayerLinkMissing     ProblemKind = "layer-link-missing"     // config or layer without _layers link in the repository
 	LayerLinkBad         ProblemKind = "layer-link-bad"         // _layers link unreadable or holding another digest
@@ -32,6 +32,15 @@ const (
 	BlobSizeMismatch     ProblemKind = "blob-size-mismatch"     // blob data size differs from the descriptor's size
 	DigestMismatch       ProblemKind = "digest-mismatch"        // blob data's sha256 differs from its name (--verify-digests)
 )
+
+// Warning says whether problems of kind k are warnings: a state the
+// registry produces and serves as it is, that breaks no pull of a tag and
+// no gc. ChildRevisionMissing is one: the registry's DELETE of a manifest
+// by digest removes its revision link whatever index lists it (upstream's
+// garbage-collect tests take that state as normal:
+// TestDeleteManifestIndexWithDanglingReferences); the index still pulls
+// by tag, and only that child, by digest, is 404.
+func (k ProblemKind) Warning() bool { return k == ChildRevisionMissing }
 
 // Problem is one thing check found wrong, naming where it is.
 type Problem struct {
@@ -69,7 +78,10 @@ type CheckOptions struct {
 
 // CheckResult is what Check found and how much it read.
 type CheckResult struct {
-	Problems      []Problem `json:"problems"`
+	Problems []Problem `json:"problems"`
+	// Warnings are what the registry serves as it is (see
+	// ProblemKind.Warning): reported, but check is clean with them.
+	Warnings      []Problem `json:"warnings"`
 	Repositories  int       `json:"repositories"`
 	Tags          int       `json:"tags"`
 	Manifests     int       `json:"manifests"`
@@ -105,6 +117,16 @@ func Check(ctx context.Context, st *storage.Storage, opts CheckOptions) (*CheckR
 	res.Repositories = len(repos)
 	res.Blobs = len(c.refs)
 	sortProblems(res.Problems)
+	res.Warnings = []Problem{}
+	kept := res.Problems[:0]
+	for _, p := range res.Problems {
+		if p.Kind.Warning() {
+			res.Warnings = append(res.Warnings, p)
+		} else {
+			kept = append(kept, p)
+		}
+	}
+	res.Problems = kept
 	return res, nil
 }
 
@@ -153,6 +175,9 @@ func (r *CheckResult) Summary() string {
 		scope += fmt.Sprintf(", %d blob digests verified", r.Verified)
 	}
 	if len(r.Problems) == 0 {
+		if len(r.Warnings) > 0 {
+			return fmt.Sprintf("check: no problems in %s (%d warnings)", scope, len(r.Warnings))
+		}
 		return "check: no problems in " + scope
 	}
 	repos := map[string]bool{}

@@ -14,7 +14,8 @@ func (r *repoCheck) walk(ctx context.Context, d storage.Digest, tag string, pare
 	if !r.first(r.seen, d) {
 		return nil
 	}
-	if err := r.checkRevision(ctx, d, tag, parent); err != nil {
+	follow, err := r.checkRevision(ctx, d, tag, parent)
+	if err != nil || !follow {
 		return err
 	}
 	m, size, err := r.c.manifest(ctx, d)
@@ -35,16 +36,21 @@ func (r *repoCheck) walk(ctx context.Context, d storage.Digest, tag string, pare
 	return nil
 }
 
-func (r *repoCheck) checkRevision(ctx context.Context, d storage.Digest, tag string, parent *storage.Digest) error {
+// checkRevision checks manifest d's revision link, and says whether walk
+// goes on to d's manifest: not for a child of an index without its link
+// (deleted by digest through the registry's API, which leaves the index:
+// a warning, ChildRevisionMissing; gc and scan do not follow it either).
+func (r *repoCheck) checkRevision(ctx context.Context, d storage.Digest, tag string, parent *storage.Digest) (bool, error) {
 	p := storage.RevisionLinkPath(r.repo, d)
 	link, err := r.revLinks.get(d, func() (storage.Digest, error) { return r.c.readLink(ctx, p) })
 	gone, fatal := missing(err)
 	switch {
 	case fatal != nil:
-		return fatal
+		return false, fatal
 	case gone && parent != nil:
 		r.add(Problem{Tag: tag, Digest: d, Kind: ChildRevisionMissing,
-			Detail: fmt.Sprintf("child of index %s has no revision link in this repository: the index cannot be pulled whole", parent)})
+			Detail: fmt.Sprintf("child of index %s is not in this repository (deleted by digest?): the index pulls, this child does not (404)", parent)})
+		return false, nil
 	case gone:
 		r.add(Problem{Tag: tag, Digest: d, Kind: RevisionMissing, Detail: "manifest has no revision link in this repository (" + p + ")"})
 	case err != nil:
@@ -52,7 +58,7 @@ func (r *repoCheck) checkRevision(ctx context.Context, d storage.Digest, tag str
 	case link != d:
 		r.add(Problem{Tag: tag, Digest: d, Kind: RevisionLinkBad, Detail: fmt.Sprintf("%s holds %s", p, link)})
 	}
-	return nil
+	return true, nil
 }
 
 func (r *repoCheck) manifestProblem(d storage.Digest, tag string, parent *storage.Digest, err error) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/regprune/regprune/storage"
@@ -173,10 +174,12 @@ func (r *repoCheck) roots(ctx context.Context) ([]tagLink, []storage.Digest, err
 	if err != nil {
 		return nil, nil, err
 	}
-	revs, err := r.c.st.ListDigests(ctx, storage.RevisionsPath(r.repo))
+	links, err := r.c.st.ListLinks(ctx, storage.RevisionsPath(r.repo))
 	if err != nil {
 		return nil, nil, err
 	}
+	revs := links.Present() // a malformed link is walked, and reported
+	slices.SortFunc(revs, storage.Digest.Compare)
 	tags := make([]tagLink, len(names))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, n := range names {

@@ -14,9 +14,16 @@ import (
 type Repository struct {
 	Name       string
 	Tags       []storage.Tag
-	Revisions  []storage.Digest // _manifests/revisions, from directory names
-	LayerLinks []storage.Digest // _layers, from directory names
+	Revisions  []storage.Digest // _manifests/revisions whose link is there
+	LayerLinks []storage.Digest // _layers links that are there
 	Uploads    []string         // _uploads session ids
+	// Debris are revision and layer link directories without their link
+	// (storage.Links.Debris): nothing the registry serves.
+	RevisionDebris, LayerLinkDebris []storage.Digest
+	// Malformed are revisions and layer links whose link exists but is no
+	// link (storage.Links.Malformed): not in Revisions nor LayerLinks;
+	// kept by gc and reported.
+	Malformed []storage.BadLink
 }
 
 // ReadTags reads every tag of repo: its current link and the link's
@@ -109,12 +116,13 @@ func ReadRepository(ctx context.Context, st *storage.Storage, repo string, jobs 
 		r.Tags, err = ReadTags(gctx, st, repo, jobs)
 		return err
 	})
+	var revs, links storage.Links
 	g.Go(func() (err error) {
-		r.Revisions, err = st.ListDigests(gctx, storage.RevisionsPath(repo))
+		revs, err = st.ListLinks(gctx, storage.RevisionsPath(repo))
 		return err
 	})
 	g.Go(func() (err error) {
-		r.LayerLinks, err = st.ListDigests(gctx, storage.LayerLinksPath(repo))
+		links, err = st.ListLinks(gctx, storage.LayerLinksPath(repo))
 		return err
 	})
 	g.Go(func() (err error) {
@@ -124,6 +132,9 @@ func ReadRepository(ctx context.Context, st *storage.Storage, repo string, jobs 
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("repository %s: %w", repo, err)
 	}
+	r.Revisions, r.RevisionDebris = revs.Linked, revs.Debris
+	r.LayerLinks, r.LayerLinkDebris = links.Linked, links.Debris
+	r.Malformed = append(revs.Malformed, links.Malformed...)
 	return r, nil
 }
 

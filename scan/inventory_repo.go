@@ -14,8 +14,14 @@ import (
 // repoNames is what one repository's directories hold.
 type repoNames struct {
 	tags, uploads []string
-	revs, links   []storage.Digest
-	targets       []storage.Digest // tags' current manifests (readable links only)
+	// revs are the revisions whose link is there, well-formed or not
+	// (storage.Links.Present: a malformed one is kept, as gc keeps it);
+	// served counts the well-formed ones, the manifests the registry
+	// serves. links are the layer links that are there.
+	revs, links []storage.Digest
+	served      int
+	present     map[storage.Digest]bool // revs, as a set
+	targets     []storage.Digest        // tags' current manifests (readable links only)
 }
 
 func (in *inventory) list(ctx context.Context, repo string) (*repoNames, error) {
@@ -24,17 +30,29 @@ func (in *inventory) list(ctx context.Context, repo string) (*repoNames, error) 
 	g.Go(func() (err error) {
 		return in.io(gctx, func() error { n.tags, err = in.st.ListNames(gctx, storage.TagsPath(repo)); return err })
 	})
-	g.Go(func() (err error) {
-		return in.io(gctx, func() error { n.revs, err = in.st.ListDigests(gctx, storage.RevisionsPath(repo)); return err })
+	g.Go(func() error {
+		return in.io(gctx, func() error {
+			revs, err := in.st.ListLinks(gctx, storage.RevisionsPath(repo))
+			n.revs, n.served = revs.Present(), len(revs.Linked)
+			return err
+		})
 	})
-	g.Go(func() (err error) {
-		return in.io(gctx, func() error { n.links, err = in.st.ListDigests(gctx, storage.LayerLinksPath(repo)); return err })
+	g.Go(func() error {
+		return in.io(gctx, func() error {
+			links, err := in.st.ListLinks(gctx, storage.LayerLinksPath(repo))
+			n.links = links.Present()
+			return err
+		})
 	})
 	g.Go(func() (err error) {
 		return in.io(gctx, func() error { n.uploads, err = in.st.ListNames(gctx, storage.UploadsPath(repo)); return err })
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	n.present = make(map[storage.Digest]bool, len(n.revs))
+	for _, d := range n.revs {
+		n.present[d] = true
 	}
 	targets := make([]storage.Digest, len(n.tags))
 	g, gctx = errgroup.WithContext(ctx)
@@ -73,11 +91,11 @@ func (in *inventory) readRepository(ctx context.Context, idx int32, repo string)
 	refs := make(map[storage.Digest]int64) // digest -> size, -1 when unknown
 	tagged := make(map[storage.Digest]bool)
 	for _, d := range n.targets {
-		if err := in.walk(ctx, repo, d, tagged, refs); err != nil {
+		if err := in.walk(ctx, n, repo, d, tagged, refs); err != nil {
 			return nil, err
 		}
 	}
-	u := &RepositoryUsage{Name: repo, Tags: len(n.tags), Manifests: len(n.revs), Uploads: len(n.uploads)}
+	u := &RepositoryUsage{Name: repo, Tags: len(n.tags), Manifests: n.served, Uploads: len(n.uploads)}
 	all := make(map[storage.Digest]bool, len(tagged))
 	for d := range tagged {
 		all[d] = true
@@ -86,7 +104,7 @@ func (in *inventory) readRepository(ctx context.Context, idx int32, repo string)
 		if !tagged[d] {
 			u.Untagged++
 		}
-		if err := in.walk(ctx, repo, d, all, refs); err != nil {
+		if err := in.walk(ctx, n, repo, d, all, refs); err != nil {
 			return nil, err
 		}
 	}
@@ -117,8 +135,10 @@ func (in *inventory) prefetch(ctx context.Context, revs []storage.Digest) {
 }
 
 // walk records manifest d and what it references, children first seen
-// here at any depth; seen stops cycles and repeats.
-func (in *inventory) walk(ctx context.Context, repo string, d storage.Digest, seen map[storage.Digest]bool, refs map[storage.Digest]int64) error {
+// here at any depth; seen stops cycles and repeats. A child whose revision
+// link is not in the repository (deleted by digest: the registry answers
+// 404 for it there) is not followed, as gc does not follow it.
+func (in *inventory) walk(ctx context.Context, n *repoNames, repo string, d storage.Digest, seen map[storage.Digest]bool, refs map[storage.Digest]int64) error {
 	if seen[d] {
 		return nil
 	}
@@ -141,7 +161,10 @@ func (in *inventory) walk(ctx context.Context, repo string, d storage.Digest, se
 		}
 	}
 	for _, c := range m.Children {
-		if err := in.walk(ctx, repo, c.Digest, seen, refs); err != nil {
+		if !n.present[c.Digest] {
+			continue
+		}
+		if err := in.walk(ctx, n, repo, c.Digest, seen, refs); err != nil {
 			return err
 		}
 	}

@@ -141,22 +141,34 @@ func (s *Storage) DeleteLeaves(ctx context.Context, n, jobs int, leaf func(int) 
 }
 
 // TagHistories lists the history (index/ entries, as digests) of each of
-// repo's tags, sorted: on object storage with one listing of the
-// repository's tags, elsewhere one directory listing per tag. A tag whose
-// history holds a name that is not a digest gets an error wrapping
-// ErrBadDigest in errs (the others are still listed); other errors end it.
+// repo's tags, sorted: the entries whose link is there (see
+// TagHistoryLinks).
 func (s *Storage) TagHistories(ctx context.Context, repo string, tags []string, jobs int) (hist [][]Digest, errs []error, err error) {
-	hist, errs = make([][]Digest, len(tags)), make([]error, len(tags))
+	links, errs, err := s.TagHistoryLinks(ctx, repo, tags, jobs)
+	hist = make([][]Digest, len(links))
+	for i := range links {
+		hist[i] = links[i].Linked
+	}
+	return hist, errs, err
+}
+
+// TagHistoryLinks lists the history (index/ entries) of each of repo's
+// tags as ListLinks does: on object storage with one listing of the
+// repository's tags, elsewhere one ListLinks per tag. A tag whose history
+// holds a name that is not a digest gets an error wrapping ErrBadDigest
+// in errs (the others are still listed); other errors end it.
+func (s *Storage) TagHistoryLinks(ctx context.Context, repo string, tags []string, jobs int) (hist []Links, errs []error, err error) {
+	hist, errs = make([]Links, len(tags)), make([]error, len(tags))
 	if s.objects != nil && len(tags) > 1 {
 		return hist, errs, s.objects.tagHistories(ctx, repo, tags, hist, errs)
 	}
 	err = Each(ctx, len(tags), jobs, func(ctx context.Context, i int) error {
-		ds, err := s.ListDigests(ctx, TagIndexPath(repo, tags[i]))
+		l, err := s.ListLinks(ctx, TagIndexPath(repo, tags[i]))
 		if errors.Is(err, ErrBadDigest) {
 			errs[i] = err
 			return nil
 		}
-		hist[i] = ds
+		hist[i] = l
 		return err
 	})
 	return hist, errs, err

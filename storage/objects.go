@@ -255,37 +255,31 @@ func (o *objects) deleteLeaves(ctx context.Context, n, jobs int, leaf func(int) 
 	})
 }
 
-// tagHistories fills hist and errs (see Storage.TagHistories) from one
-// listing of repo's tags: keys <tag>/index/sha256/<hex>/... .
-func (o *objects) tagHistories(ctx context.Context, repo string, tags []string, hist [][]Digest, errs []error) error {
+// tagHistories fills hist and errs (see Storage.TagHistoryLinks) from
+// one listing of repo's tags: keys <tag>/index/sha256/<hex>/... .
+func (o *objects) tagHistories(ctx context.Context, repo string, tags []string, hist []Links, errs []error) error {
 	want := make(map[string]int, len(tags))
 	for i, t := range tags {
 		want[t] = i
 	}
 	root := TagsPath(repo) + "/"
 	history := indexDir[1:] + "/" // "index/sha256/"
-	defer func() {
-		for i := range hist {
-			if errs[i] != nil {
-				hist[i] = nil // as a directory listing that fails
-			}
-		}
-	}()
-	return o.listTree(ctx, TagsPath(repo), func(p string, _ int64, _ time.Time) {
+	found := make([]leafListing, len(tags))
+	err := o.listTree(ctx, TagsPath(repo), func(p string, size int64, _ time.Time) {
 		tag, rest, _ := strings.Cut(strings.TrimPrefix(p, root), "/")
 		i, ok := want[tag]
-		if !ok || !strings.HasPrefix(rest, history) {
+		if !ok || !strings.HasPrefix(rest, history) || !safeDriverPath(p) {
 			return
 		}
-		name, _, _ := strings.Cut(rest[len(history):], "/")
-		d, err := ParseHex(name)
-		switch {
-		case err != nil:
-			if errs[i] == nil {
-				errs[i] = fmt.Errorf("%s/%s: %w", TagIndexPath(repo, tag), name, err)
-			}
-		case len(hist[i]) == 0 || hist[i][len(hist[i])-1] != d:
-			hist[i] = append(hist[i], d)
-		}
+		name, leaf, _ := strings.Cut(rest[len(history):], "/")
+		found[i].note(name, leaf, size)
 	})
+	if err != nil {
+		return err
+	}
+	for i := range tags {
+		hist[i], errs[i] = found[i].links(TagIndexPath(repo, tags[i]))
+		hist[i].sort()
+	}
+	return nil
 }

@@ -18,7 +18,8 @@ func checkCommand(g *globals) *cli.Command {
 		Description: "Reads the storage the way the registry serves it: every tag's current link, every manifest revision,\n" +
 			"index children, configs and layers through the repository's links and the blob store. Each problem names\n" +
 			"repository, tag, digest, kind and detail. Takes no lock and writes nothing: it works on a read-only mount.\n" +
-			"Exit status 0 when clean, 1 when any problem was found.",
+			"A child of an index deleted by digest through the registry's API is a warning: the index still pulls.\n" +
+			"Exit status 0 when clean (warnings aside), 1 when any problem was found.",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "repo", Usage: "check only repositories matching `GLOB` (repeatable; * does not cross /)"},
 			&cli.BoolFlag{Name: "verify-digests", Usage: "also hash every referenced blob and compare with its digest (reads all data)"},
@@ -63,16 +64,22 @@ func runCheck(g *globals, c *cli.Context) error {
 	return nil
 }
 
+// printProblems prints the problems, then the warnings (their kind
+// marked so), in one table, and the summary.
 func printProblems(e *env, res *scan.CheckResult) error {
-	if len(res.Problems) > 0 {
+	if len(res.Problems)+len(res.Warnings) > 0 {
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "REPOSITORY\tTAG\tKIND\tDIGEST\tDETAIL")
-		for _, p := range res.Problems {
+		for _, p := range append(append([]scan.Problem{}, res.Problems...), res.Warnings...) {
 			d := "-"
 			if !p.Digest.IsZero() {
 				d = p.Digest.String()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Repository, dashIfEmpty(p.Tag), p.Kind, d, p.Detail)
+			kind := string(p.Kind)
+			if p.Kind.Warning() {
+				kind += " (warning)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Repository, dashIfEmpty(p.Tag), kind, d, p.Detail)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -80,6 +80,9 @@ func runGC(g *globals, c *cli.Context) error {
 	if perr := printGC(e, plan, sum, dry); perr != nil && err == nil {
 		err = perr
 	}
+	if err == nil {
+		err = malformedError(sum)
+	}
 	graceHint(e, flags, sum)
 	if !dry && sum.Removed.Blobs > 0 {
 		e.infof("regprune: blobs were removed: a registry running with a blob descriptor cache (storage.cache.blobdescriptor) " +
@@ -127,7 +130,7 @@ func executeGC(e *env, plan *gc.Plan, opts gc.Options) (gc.Summary, error) {
 }
 
 var phaseNoun = map[gc.Phase]string{
-	gc.PhaseTags: "tag", gc.PhaseManifests: "manifest", gc.PhaseLayerLinks: "layer link", gc.PhaseBlobs: "blob",
+	gc.PhaseTags: "tag", gc.PhaseManifests: "manifest", gc.PhaseDebris: "debris", gc.PhaseLayerLinks: "layer link", gc.PhaseBlobs: "blob",
 	gc.PhaseUploads: "upload", gc.PhaseRepositories: "repository", gc.PhaseDirectories: "directory",
 }
 
@@ -139,6 +142,9 @@ func printPlan(w io.Writer, p *gc.Plan) {
 	}
 	for _, m := range p.Manifests() {
 		fmt.Fprintf(w, "would remove manifest %s@%s\n", m.Repository, m.Digest)
+	}
+	for _, d := range p.Debris {
+		fmt.Fprintf(w, "would remove debris %s (no link)\n", d)
 	}
 	for _, l := range p.LayerLinks() {
 		fmt.Fprintf(w, "would remove layer link %s@%s\n", l.Repository, l.Digest)
@@ -167,9 +173,24 @@ func printGCSummary(w io.Writer, s gcSummary) {
 		fmt.Fprintf(w, "gc: kept %s of removed tags for restore (--keep-removed): %s that would otherwise be freed\n",
 			plural(s.KeptRemoved, "image"), iecBytes(s.KeptRemovedBytes))
 	}
+	if r.Debris > 0 {
+		fmt.Fprintf(w, "gc: %s %d directories left without their link (debris of deletes by digest)\n", what, r.Debris)
+	}
 	for _, x := range s.Warnings {
 		fmt.Fprintf(w, "gc: warning: %s\n", x)
 	}
+	for _, x := range s.Malformed {
+		fmt.Fprintf(w, "gc: malformed link: %s\n", x)
+	}
+}
+
+// malformedError is the error of a run that found malformed links (kept,
+// and printed with the summary): the command ends non-zero.
+func malformedError(s gc.Summary) error {
+	if len(s.Malformed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: gc: %d malformed links kept (and what they might reach): see above", errReported, len(s.Malformed))
 }
 
 func metricsOf(c gc.Counts) metrics.Removed {

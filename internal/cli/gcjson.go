@@ -19,6 +19,7 @@ type gcReport struct {
 type gcPlanReport struct {
 	ReferrerTags []planTag      `json:"referrer_tags"` // referrer tags whose subject is gone
 	Manifests    []planRevision `json:"manifests"`     // untagged manifest revisions
+	Debris       []planDebris   `json:"debris"`        // leaf directories without their link
 	LayerLinks   []planRevision `json:"layer_links"`
 	Blobs        []planBlob     `json:"blobs"`
 	Uploads      []planUpload   `json:"uploads"`
@@ -33,6 +34,13 @@ type planTag struct {
 
 type planRevision struct {
 	Repository string `json:"repository"`
+	Digest     string `json:"digest"`
+}
+
+type planDebris struct {
+	Repository string `json:"repository"`
+	Kind       string `json:"kind"` // "revision", "layer link", "tag history"
+	Tag        string `json:"tag,omitempty"`
 	Digest     string `json:"digest"`
 }
 
@@ -64,6 +72,7 @@ func planReport(p *gc.Plan) *gcPlanReport {
 	r := &gcPlanReport{
 		ReferrerTags: make([]planTag, 0, len(p.Tags)),
 		Manifests:    make([]planRevision, 0, c.Manifests),
+		Debris:       make([]planDebris, 0, len(p.Debris)),
 		LayerLinks:   make([]planRevision, 0, c.LayerLinks),
 		Blobs:        make([]planBlob, 0, c.Blobs),
 		Uploads:      make([]planUpload, 0, len(p.Uploads)),
@@ -74,6 +83,9 @@ func planReport(p *gc.Plan) *gcPlanReport {
 	}
 	for _, m := range p.Manifests() {
 		r.Manifests = append(r.Manifests, planRevision{m.Repository, m.Digest.String()})
+	}
+	for _, d := range p.Debris {
+		r.Debris = append(r.Debris, planDebris{d.Repository, string(d.Kind), d.Tag, d.Digest.String()})
 	}
 	for _, l := range p.LayerLinks() {
 		r.LayerLinks = append(r.LayerLinks, planRevision{l.Repository, l.Digest.String()})

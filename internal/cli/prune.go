@@ -103,6 +103,9 @@ func runPrune(g *globals, c *cli.Context) error {
 		err = perr
 	}
 	if res.gc != nil {
+		if err == nil {
+			err = malformedError(*res.gc)
+		}
 		graceHint(e, req.gc, *res.gc)
 	}
 	return err

@@ -166,7 +166,9 @@ func compactHistory(ctx context.Context, st *storage.Storage, h *pulls.History, 
 	errs := make([]error, len(repos))
 	err = storage.Each(ctx, len(repos), jobs, func(ctx context.Context, i int) error {
 		if tags[i], errs[i] = st.ListTags(ctx, repos[i]); errs[i] == nil {
-			revs[i], errs[i] = st.ListDigests(ctx, storage.RevisionsPath(repos[i]))
+			var l storage.Links
+			l, errs[i] = st.ListLinks(ctx, storage.RevisionsPath(repos[i]))
+			revs[i] = l.Present()
 		}
 		return ctx.Err()
 	})
