@@ -21,8 +21,12 @@ import (
 // need: the last page of a range may reach into the next.
 func (o *objects) listRanges(ctx context.Context, dir string, bounds []string, jobs int, f func(r int, p string)) error {
 	prefix := o.key(dir) + "/"
+	page := o.page
+	if page == 0 {
+		page = 1000
+	}
 	return Each(ctx, len(bounds)+1, jobs, func(ctx context.Context, r int) error {
-		in := &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int64(1000),
+		in := &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int64(page),
 			EncodingType: aws.String(s3.EncodingTypeUrl)}
 		if r > 0 {
 			in.StartAfter = aws.String(prefix + bounds[r-1])

@@ -25,10 +25,10 @@ import (
 // ListBlobs on S3 lists the 256 prefix directories concurrently (through
 // s3proxy, which counts the requests in flight): with --jobs 1 one
 // request at a time, with 8 several, the same listing either way; a
-// prefix directory holding more than a page of keys; strays reported, not
+// prefix directory holding several pages of keys (pages of 10 here); strays reported, not
 // listed as blobs; nothing of the sibling prefix /registry-backup nor of
-// blobs/sha256-old; about one request per 1,000 keys, plus one per prefix
-// directory.
+// blobs/sha256-old; about one request per page of keys, plus one per
+// prefix directory.
 func testS3ListBlobs(t *testing.T, srv *minio.Server) {
 	ctx := context.Background()
 	bucket := srv.NewBucket(t)
@@ -45,7 +45,7 @@ func testS3ListBlobs(t *testing.T, srv *minio.Server) {
 		d[0] = first
 		return d
 	}
-	for i := range 1300 { // 1,045 in prefix ab: a range of two pages
+	for i := range 300 { // 45 in prefix ab: a range of five pages of 10 keys
 		d := blob(byte(i % 256))
 		if i >= 256 {
 			d = blob(0xab)
@@ -86,9 +86,10 @@ func testS3ListBlobs(t *testing.T, srv *minio.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.objects.page = 10
 
 	pages := 0 // the bare listing of the blob store, through the proxy
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(root + "blobs/sha256/")}
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(root + "blobs/sha256/"), MaxKeys: aws.Int64(10)}
 	if err := endpointClient(t, ts.URL).ListObjectsV2PagesWithContext(ctx, in, func(*s3.ListObjectsV2Output, bool) bool { pages++; return true }); err != nil {
 		t.Fatal(err)
 	}
