@@ -90,11 +90,11 @@ func (s *blobStore) attribute(d storage.Digest, repo int32) {
 	}
 }
 
-// owners lists the repositories d is attributed to, in attribution order.
-func (s *blobStore) owners(d storage.Digest) []int32 {
-	i := s.index(d)
+// ownersAt lists the repositories blob i is attributed to, in
+// attribution order.
+func (s *blobStore) ownersAt(i int) []int32 {
 	switch {
-	case i < 0 || s.owner[i] == 0:
+	case s.owner[i] == 0:
 		return nil
 	case s.owner[i] > 0:
 		return []int32{s.owner[i] - 1}
@@ -103,15 +103,22 @@ func (s *blobStore) owners(d storage.Digest) []int32 {
 	}
 }
 
-// unkept lists the digests nothing keeps, in order.
-func (s *blobStore) unkept() []storage.Digest {
-	var out []storage.Digest
-	for i, d := range s.digests {
+// unkept lists the indexes of the blobs nothing keeps, in order.
+func (s *blobStore) unkept() []int32 {
+	var out []int32
+	for i := range s.digests {
 		if !s.kept[i] {
-			out = append(out, d)
+			out = append(out, int32(i))
 		}
 	}
 	return out
+}
+
+// isRemoved reports whether d is in the blob store and not kept: after
+// planning, a blob the plan removes.
+func (s *blobStore) isRemoved(d storage.Digest) bool {
+	i := s.index(d)
+	return i >= 0 && !s.kept[i]
 }
 
 // len is the number of blobs.

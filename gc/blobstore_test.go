@@ -48,11 +48,12 @@ func TestBlobStore(t *testing.T) {
 		}
 	}
 	unkept := s.unkept()
-	for i, d := range unkept {
-		if want[d] {
+	for i, k := range unkept {
+		d := s.digests[k]
+		if want[d] || s.isRemoved(d) != !want[d] {
 			t.Fatalf("unkept lists kept %s", d)
 		}
-		if i > 0 && unkept[i-1].Compare(d) >= 0 {
+		if i > 0 && unkept[i-1] >= k {
 			t.Fatalf("unkept not sorted at %d", i)
 		}
 	}
@@ -86,8 +87,11 @@ func TestBlobStoreAttribution(t *testing.T) {
 	s.attribute(ds[2], 0)
 	s.attribute(ds[2], 7)
 	s.attribute(ds[3], 2) // not in the store: ignored
-	for d, want := range map[storage.Digest]string{ds[0]: "[]", ds[1]: "[5]", ds[2]: "[1 0 7]", ds[3]: "[]"} {
-		if got := fmt.Sprint(s.owners(d)); got != want {
+	if s.index(ds[3]) >= 0 {
+		t.Fatalf("%s is in the store", ds[3])
+	}
+	for d, want := range map[storage.Digest]string{ds[0]: "[]", ds[1]: "[5]", ds[2]: "[1 0 7]"} {
+		if got := fmt.Sprint(s.ownersAt(s.index(d))); got != want {
 			t.Errorf("owners(%s) = %s, want %s", d, got, want)
 		}
 	}

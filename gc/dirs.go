@@ -86,7 +86,7 @@ func (x *executor) removeDirectories(ctx context.Context) (int, error) {
 			prefixes = append(prefixes, pre)
 		}
 	}
-	for _, b := range x.p.Blobs {
+	for _, b := range x.p.Blobs() {
 		pre := b.Digest.Hex()[:2]
 		if !seen[pre] {
 			seen[pre] = true

@@ -22,9 +22,9 @@ type executor struct {
 	mu      sync.Mutex
 	sum     Summary
 	skipped map[string]digestSet // revisions kept by the tag re-check, per repository
-	// removedLinks are the layer links the sweep removed, per repository,
-	// that a manifest pushed during the run may need back.
-	removedLinks map[string]digestSet
+	// linkGone[i] is set when the sweep removed layer link p.links[i],
+	// which a manifest pushed during the run may need back.
+	linkGone []bool
 }
 
 // Execute deletes what the plan holds, in an order that keeps every live
@@ -39,7 +39,7 @@ type executor struct {
 // storage.ErrInterrupted; the summary says what was removed until then.
 func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, progress func(Phase, int)) (Summary, error) {
 	opts = opts.withDefaults()
-	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{}, removedLinks: map[string]digestSet{},
+	x := &executor{p: p, st: st, opts: opts, progress: progress, skipped: map[string]digestSet{}, linkGone: make([]bool, len(p.links)),
 		debug: opts.Log.Enabled(ctx, slog.LevelDebug)}
 	x.sum = Summary{KeptRecent: p.KeptRecent, KeptRemoved: p.KeptRemoved, KeptRemovedBytes: p.KeptRemovedBytes,
 		Warnings: append([]string(nil), p.Warnings...), Malformed: p.malformedLines()}
@@ -206,16 +206,19 @@ func (x *executor) removeManifests(ctx context.Context) (int, error) {
 	x.mu.Lock()
 	x.sum.Removed.TagHistory = len(hs) - x.skippedHistory()
 	x.mu.Unlock()
-	ms := x.p.Manifests
+	p := x.p
 	removed := 0
-	for depth := range maxDepth(ms) + 1 {
-		idx = unless(len(ms), func(i int) bool {
-			return ms[i].Depth != depth || x.isSkipped(ms[i].Repository, ms[i].Digest)
+	for depth := range p.maxDepth() + 1 {
+		idx = unless(len(p.revs), func(i int) bool {
+			m := p.revs[i]
+			return int(m.depth) != depth || x.isSkipped(p.repos[m.repo], p.digest(m.ref))
 		})
 		n, err := x.sweep(ctx, PhaseManifests, idx, func(i int) storage.Leaf {
-			return storage.RevisionLeaf(ms[i].Repository, ms[i].Digest)
+			m := p.revs[i]
+			return storage.RevisionLeaf(p.repos[m.repo], p.digest(m.ref))
 		}, func(i int) string {
-			return ms[i].Repository + "@" + ms[i].Digest.String()
+			m := p.manifest(i)
+			return m.Repository + "@" + m.Digest.String()
 		}, func(int) { x.sum.Removed.Manifests++ })
 		removed += n
 		if err != nil {
@@ -225,10 +228,10 @@ func (x *executor) removeManifests(ctx context.Context) (int, error) {
 	return removed, nil
 }
 
-func maxDepth(ms []ManifestRemoval) int {
+func (p *Plan) maxDepth() int {
 	deepest := 0
-	for _, m := range ms {
-		deepest = max(deepest, m.Depth)
+	for _, m := range p.revs {
+		deepest = max(deepest, int(m.depth))
 	}
 	return deepest
 }
@@ -243,21 +246,21 @@ func (x *executor) removeLayerLinks(ctx context.Context) (int, error) {
 	if err := x.recheckLayerLinks(ctx, keep); err != nil {
 		return 0, err
 	}
-	ls := x.p.LayerLinks
-	idx := unless(len(ls), func(i int) bool {
-		_, ok := keep[ls[i].Repository][ls[i].Digest]
+	p := x.p
+	idx := unless(len(p.links), func(i int) bool {
+		l := p.links[i]
+		_, ok := keep[p.repos[l.repo]][p.digest(l.ref)]
 		return ok
 	})
 	return x.sweep(ctx, PhaseLayerLinks, idx, func(i int) storage.Leaf {
-		return storage.LayerLinkLeaf(ls[i].Repository, ls[i].Digest)
+		l := p.links[i]
+		return storage.LayerLinkLeaf(p.repos[l.repo], p.digest(l.ref))
 	}, func(i int) string {
-		return ls[i].Repository + "@" + ls[i].Digest.String()
+		l := p.layerLink(i)
+		return l.Repository + "@" + l.Digest.String()
 	}, func(i int) {
 		x.sum.Removed.LayerLinks++
-		if x.removedLinks[ls[i].Repository] == nil {
-			x.removedLinks[ls[i].Repository] = digestSet{}
-		}
-		x.removedLinks[ls[i].Repository][ls[i].Digest] = struct{}{}
+		x.linkGone[i] = true
 	})
 }
 
@@ -271,16 +274,16 @@ func (x *executor) removeBlobs(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	bs := x.p.Blobs
+	bs, digests := x.p.blobRemovals, x.p.blobs.digests
 	idx := unless(len(bs), func(i int) bool {
-		_, ok := rescued[bs[i].Digest]
+		_, ok := rescued[digests[bs[i].i]]
 		return ok
 	})
-	return x.sweep(ctx, PhaseBlobs, idx, func(i int) storage.Leaf { return storage.BlobLeaf(bs[i].Digest) },
-		func(i int) string { return bs[i].Digest.String() },
+	return x.sweep(ctx, PhaseBlobs, idx, func(i int) storage.Leaf { return storage.BlobLeaf(digests[bs[i].i]) },
+		func(i int) string { return digests[bs[i].i].String() },
 		func(i int) {
 			x.sum.Removed.Blobs++
-			x.sum.FreedBytes += bs[i].Size
+			x.sum.FreedBytes += bs[i].size
 		})
 }
 

@@ -3,6 +3,7 @@ package gc_test
 import (
 	"context"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"testing"
@@ -140,4 +141,14 @@ func journaled(t testing.TB, st *storage.Storage, opts gc.Options) gc.Options {
 	}
 	opts.Journal = j
 	return opts
+}
+
+// values collects the removals a plan lists (Plan.Manifests, LayerLinks,
+// Blobs).
+func values[T any](seq iter.Seq2[int, T]) []T {
+	var out []T
+	for _, v := range seq {
+		out = append(out, v)
+	}
+	return out
 }

@@ -50,8 +50,8 @@ func TestSharedChildOfUntaggedIndex(t *testing.T) {
 	regtest.AssertMissing(t, layerLinks(root, "app", regtest.BlobsOf(t, own)...)...)
 	regtest.AssertExists(t, regtest.RevisionLink(root, "app", regtest.DigestOf(t, shared)))
 	regtest.AssertExists(t, blobFiles(root, regtest.BlobsOf(t, shared)...)...)
-	if len(p.Manifests) != 2 {
-		t.Errorf("removed manifests %v, want the untagged index and its own child", p.Manifests)
+	if ms := values(p.Manifests()); len(ms) != 2 {
+		t.Errorf("removed manifests %v, want the untagged index and its own child", ms)
 	}
 	r.AssertAllTagsWhole(t)
 }
@@ -127,14 +127,14 @@ func TestUntaggedIndexRemovedTopDown(t *testing.T) {
 	p := collect(t, root, opts)
 	want := map[v1.Hash]int{regtest.DigestOf(t, outer): 0, regtest.DigestOf(t, inner): 1,
 		regtest.DigestOf(t, leaves[0]): 2, regtest.DigestOf(t, leaves[1]): 2}
-	if len(p.Manifests) != len(want) {
-		t.Fatalf("plan removes %d revisions, want %d: %+v", len(p.Manifests), len(want), p.Manifests)
+	if ms := values(p.Manifests()); len(ms) != len(want) {
+		t.Fatalf("plan removes %d revisions, want %d: %+v", len(ms), len(want), ms)
 	}
 	pos := map[string]int{}
 	for i, n := range order {
 		pos[n] = i
 	}
-	for _, m := range p.Manifests {
+	for _, m := range p.Manifests() {
 		var h v1.Hash
 		for k := range want {
 			if dg(t, k) == m.Digest {

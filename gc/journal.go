@@ -18,7 +18,7 @@ var errNoJournal = errors.New("no journal to record the removals in (Options.Jou
 // the record cannot be written nothing is removed.
 func (x *executor) journal(ctx context.Context) error {
 	p := x.p
-	if len(p.Tags) == 0 && len(p.Manifests) == 0 {
+	if len(p.Tags) == 0 && len(p.revs) == 0 {
 		return nil
 	}
 	j := x.opts.Journal
@@ -29,8 +29,8 @@ func (x *executor) journal(ctx context.Context) error {
 	for i, t := range p.Tags {
 		tags[i] = storage.Tag{Repository: t.Repository, Name: t.Tag, Digest: t.Digest, Pushed: t.Pushed}
 	}
-	ms := make([]storage.JournalManifest, len(p.Manifests))
-	for i, m := range p.Manifests {
+	ms := make([]storage.JournalManifest, len(p.revs))
+	for i, m := range p.Manifests() {
 		ms[i] = storage.JournalManifest{Repository: m.Repository, Digest: m.Digest}
 	}
 	return j.RecordRemovals(ctx, tags, ms, x.opts.Jobs)

@@ -96,8 +96,8 @@ func TestExecuteJournals(t *testing.T) {
 	for _, m := range rec.Collected {
 		collected[m.Digest] = m.Repository == "app"
 	}
-	if len(collected) != len(p.Manifests) || !collected[dg(t, subject)] {
-		t.Errorf("recorded %d collected manifests (subject %v), plan removed %d", len(collected), collected[dg(t, subject)], len(p.Manifests))
+	if len(collected) != p.Counts().Manifests || !collected[dg(t, subject)] {
+		t.Errorf("recorded %d collected manifests (subject %v), plan removed %d", len(collected), collected[dg(t, subject)], p.Counts().Manifests)
 	}
 }
 

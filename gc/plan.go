@@ -1,7 +1,6 @@
 package gc
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -16,13 +15,13 @@ import (
 // Plan is everything a gc run removes, computed by NewPlan and deleted by
 // Execute. A dry run prints it; the real run executes the same value.
 type Plan struct {
-	Tags         []TagRemoval       // orphan referrer tags
-	Manifests    []ManifestRemoval  // untagged revisions
-	History      []HistoryRemoval   // tag index/ entries of those revisions
-	LayerLinks   []LayerLinkRemoval // layer links no remaining manifest references
-	Blobs        []BlobRemoval      // blobs no repository references
-	Uploads      []UploadRemoval    // upload sessions older than UploadsOlderThan
-	Repositories []string           // repositories left empty
+	// The untagged revisions, the layer links no remaining manifest
+	// references and the blobs no repository references are listed by
+	// the methods Manifests, LayerLinks and Blobs (see removals.go).
+	Tags         []TagRemoval     // orphan referrer tags
+	History      []HistoryRemoval // tag index/ entries of the removed revisions
+	Uploads      []UploadRemoval  // upload sessions older than UploadsOlderThan
+	Repositories []string         // repositories left empty
 	// Debris are leaf directories without their link (the registry's
 	// delete by digest leaves them), removed with the directories they
 	// leave empty.
@@ -40,6 +39,19 @@ type Plan struct {
 	// blobs is every digest in the blob store with whether something that
 	// remains after the sweep keeps it. Execute's re-check uses it.
 	blobs *blobStore
+	// revs, links and blobRemovals are the removals of revisions, layer
+	// links and blobs, as indexes (removals.go); extra holds the digests
+	// they name that the blob store does not hold (extraIndex finds them).
+	revs         []revRemoval
+	links        []linkRemoval
+	blobRemovals []blobRemoval
+	extra        []storage.Digest
+	extraIndex   map[storage.Digest]int32
+	// repos is every repository, sorted: removals and blob attributions
+	// index it; single[k] is []string{repos[k]}, shared by the blobs only
+	// repository k references.
+	repos  []string
+	single [][]string
 	// emptyPrefixes are blob prefix directories found empty (left by an
 	// interrupted run): the directory phase removes them too, so that a
 	// re-run reaches the state of an uninterrupted run.
@@ -61,8 +73,6 @@ type planner struct {
 
 	mu       sync.Mutex
 	plan     *Plan
-	repos    []string   // every repository, sorted; blob attributions index it
-	owners   [][]string // owners[k] is []string{repos[k]}, shared by the blobs only k references
 	warnings map[string]struct{}
 	window   digestSet // what only the --keep-removed window keeps, in some repository
 	refusals []Refusal // reasons to refuse the sweep (refuse.go)
@@ -104,11 +114,11 @@ func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, err
 	if err != nil {
 		return nil, fmt.Errorf("listing repositories: %w", err)
 	}
-	pl.repos = cat.Repositories
+	pl.plan.repos = cat.Repositories
 	data := pl.sortStray(cat.Stray)
-	opts.Log.Debug("gc: marking", "repositories", len(pl.repos), "blobs", blobs.len())
-	err = storage.Each(ctx, len(pl.repos), opts.Jobs, func(ctx context.Context, k int) error {
-		return pl.refuseOnAnomaly(ctx, pl.repos[k], pl.planRepository(ctx, int32(k)))
+	opts.Log.Debug("gc: marking", "repositories", len(cat.Repositories), "blobs", blobs.len())
+	err = storage.Each(ctx, len(cat.Repositories), opts.Jobs, func(ctx context.Context, k int) error {
+		return pl.refuseOnAnomaly(ctx, cat.Repositories[k], pl.planRepository(ctx, int32(k)))
 	})
 	if err != nil {
 		return nil, err
@@ -189,7 +199,6 @@ func (pl *planner) finish() {
 	sort.Slice(p.Tags, func(i, j int) bool {
 		return joinedLess(p.Tags[i].Repository, ':', p.Tags[i].Tag, p.Tags[j].Repository, p.Tags[j].Tag)
 	})
-	sortRepoDigest(p.Manifests, func(m ManifestRemoval) (string, storage.Digest) { return m.Repository, m.Digest })
 	sort.Slice(p.History, func(i, j int) bool {
 		a, b := p.History[i], p.History[j]
 		if a.Repository != b.Repository || a.Tag != b.Tag {
@@ -197,8 +206,7 @@ func (pl *planner) finish() {
 		}
 		return a.Digest.Compare(b.Digest) < 0
 	})
-	sortRepoDigest(p.LayerLinks, func(l LayerLinkRemoval) (string, storage.Digest) { return l.Repository, l.Digest })
-	slices.SortFunc(p.Blobs, func(a, b BlobRemoval) int { return a.Digest.Compare(b.Digest) })
+	p.sortRemovals()
 	sort.Slice(p.Uploads, func(i, j int) bool {
 		return joinedLess(p.Uploads[i].Repository, '/', p.Uploads[i].ID, p.Uploads[j].Repository, p.Uploads[j].ID)
 	})
@@ -227,12 +235,4 @@ func joinedLess(a1 string, sep byte, a2, b1, b2 string) bool {
 		}
 	}
 	return na < nb
-}
-
-func sortRepoDigest[T any](s []T, key func(T) (string, storage.Digest)) {
-	slices.SortFunc(s, func(a, b T) int {
-		ra, da := key(a)
-		rb, db := key(b)
-		return cmp.Or(strings.Compare(ra, rb), da.Compare(db))
-	})
 }

@@ -16,7 +16,7 @@ import (
 // plan) is kept, with every planned revision it reaches.
 func (x *executor) recheckTags(ctx context.Context) error {
 	planned := map[string]digestSet{}
-	for _, m := range x.p.Manifests {
+	for _, m := range x.p.Manifests() {
 		if planned[m.Repository] == nil {
 			planned[m.Repository] = digestSet{}
 		}
@@ -97,7 +97,7 @@ func (x *executor) reachOfSkipped(ctx context.Context) (map[string]digestSet, er
 func (x *executor) recheckLayerLinks(ctx context.Context, keep map[string]digestSet) error {
 	var repos []string
 	planned := map[string]digestSet{}
-	for _, l := range x.p.LayerLinks {
+	for _, l := range x.p.LayerLinks() {
 		if planned[l.Repository] == nil {
 			planned[l.Repository] = digestSet{}
 			repos = append(repos, l.Repository)
@@ -172,9 +172,11 @@ func (x *executor) newRevisions(ctx context.Context, man *scan.Manifests, repo s
 // revision link was written late.
 func (x *executor) repairLayerLinks(ctx context.Context) error {
 	x.mu.Lock()
-	repos := make([]string, 0, len(x.removedLinks))
-	for repo := range x.removedLinks {
-		repos = append(repos, repo)
+	var repos []string // the links are sorted by repository
+	for i, gone := range x.linkGone {
+		if repo := x.p.repos[x.p.links[i].repo]; gone && (len(repos) == 0 || repos[len(repos)-1] != repo) {
+			repos = append(repos, repo)
+		}
 	}
 	x.mu.Unlock()
 	err := x.eachNewRevision(ctx, repos, func(repo string, rev storage.Digest, reach digestSet) error {
@@ -194,8 +196,9 @@ func (x *executor) repairLayerLinks(ctx context.Context) error {
 // restoreLink writes back repo's layer link to d if the sweep removed it
 // and d's blob data is still there; rev is the manifest that needs it.
 func (x *executor) restoreLink(ctx context.Context, repo string, d, rev storage.Digest) error {
+	i := x.p.linkIndex(repo, d)
 	x.mu.Lock()
-	_, removed := x.removedLinks[repo][d]
+	removed := i >= 0 && x.linkGone[i]
 	x.mu.Unlock()
 	if !removed {
 		return nil
@@ -212,7 +215,7 @@ func (x *executor) restoreLink(ctx context.Context, repo string, d, rev storage.
 	x.warnf("repository %s: layer link %s restored: manifest %s, pushed during the run, needs it", repo, d, rev)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	delete(x.removedLinks[repo], d)
+	x.linkGone[i] = false
 	x.sum.Removed.LayerLinks--
 	x.sum.KeptRecent++
 	return nil
@@ -252,12 +255,8 @@ func walk(ctx context.Context, man *scan.Manifests, d storage.Digest) digestSet 
 // sweep to the time between this listing and the delete.
 func (x *executor) recheckBlobs(ctx context.Context) (digestSet, error) {
 	rescued := digestSet{}
-	if len(x.p.Blobs) == 0 {
+	if len(x.p.blobRemovals) == 0 {
 		return rescued, nil
-	}
-	cand := make(digestSet, len(x.p.Blobs))
-	for _, b := range x.p.Blobs {
-		cand[b.Digest] = struct{}{}
 	}
 	cat, err := x.st.Catalog(ctx, x.opts.Jobs)
 	if err != nil {
@@ -270,7 +269,7 @@ func (x *executor) recheckBlobs(ctx context.Context) (digestSet, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		for d := range set {
-			if _, ok := cand[d]; ok {
+			if x.p.blobs.isRemoved(d) {
 				if _, done := rescued[d]; !done {
 					rescued[d] = struct{}{}
 					x.warnf("repository %s: blob %s was linked since the plan; kept", repo, d)

@@ -21,7 +21,7 @@ func TestReferrersFollowTheirSubject(t *testing.T) {
 	sig := r.PushCosignSignature(t, "app", subject)
 	r.PushImage(t, "app:v2")
 	p := collect(t, root, untagged())
-	if len(p.Tags)+len(p.Manifests)+len(p.Blobs) != 0 {
+	if c := p.Counts(); c.Tags+c.Manifests+c.Blobs != 0 {
 		t.Fatalf("subject live, yet gc removes %+v", p.Counts())
 	}
 	r.AssertAllTagsWhole(t)

@@ -15,7 +15,7 @@ type digestSet = map[storage.Digest]struct{}
 // hold and what marking found live in it.
 type repoState struct {
 	name  string
-	index int32           // in pl.repos
+	index int32           // in the plan's repos
 	man   *scan.Manifests // the repository's manifests, parsed
 	tags  []storage.Tag
 	revs  digestSet        // _manifests/revisions whose link is there
@@ -106,9 +106,10 @@ func (pl *planner) readRepository(ctx context.Context, repo string, uploads bool
 	return r, err
 }
 
-// planRepository marks repository pl.repos[k] and plans its removals.
+// planRepository marks repository k (of the plan's repos) and plans its
+// removals.
 func (pl *planner) planRepository(ctx context.Context, k int32) error {
-	repo := pl.repos[k]
+	repo := pl.plan.repos[k]
 	r, err := pl.readRepository(ctx, repo, true)
 	if err != nil {
 		return fmt.Errorf("repository %s: %w", repo, err)
@@ -181,6 +182,7 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 	for _, l := range links {
 		removedLinks[l.Digest] = struct{}{}
 		pl.plan.blobs.attribute(l.Digest, r.index)
+		p.links = append(p.links, linkRemoval{repo: r.index, ref: p.ref(l.Digest)})
 	}
 	for _, d := range r.linkDebris {
 		removedLinks[d] = struct{}{} // no link: it keeps nothing
@@ -207,7 +209,7 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 		p.Tags = append(p.Tags, TagRemoval{Repository: r.name, Tag: t.Name, Digest: t.Digest, Pushed: t.Pushed})
 	}
 	for d := range r.removedRevs {
-		p.Manifests = append(p.Manifests, ManifestRemoval{Repository: r.name, Digest: d, Depth: depth[d]})
+		p.revs = append(p.revs, revRemoval{repo: r.index, ref: p.ref(d), depth: int32(depth[d])})
 		pl.plan.blobs.attribute(d, r.index)
 		if m, _, err := r.man.Get(context.Background(), d); err == nil {
 			for _, b := range m.Blobs {
@@ -215,7 +217,6 @@ func (pl *planner) record(r *repoState, links []LayerLinkRemoval, uploads []Uplo
 			}
 		}
 	}
-	p.LayerLinks = append(p.LayerLinks, links...)
 	p.Uploads = append(p.Uploads, uploads...)
 	p.History = append(p.History, history...)
 	p.KeptRecent += r.keptLinks + r.keptUploads

@@ -30,8 +30,8 @@ func TestOneDigestTwoRepositories(t *testing.T) {
 	regtest.AssertMissing(t, regtest.RevisionLink(root, "drop", d))
 	regtest.AssertMissing(t, layerLinks(root, "drop", regtest.BlobsOf(t, img)...)...)
 	regtest.AssertExists(t, blobFiles(root, append(regtest.BlobsOf(t, img), d)...)...)
-	if len(p.Blobs) != 0 {
-		t.Errorf("blobs removed: %v", p.Blobs)
+	if bs := values(p.Blobs()); len(bs) != 0 {
+		t.Errorf("blobs removed: %v", bs)
 	}
 	r.AssertAllTagsWhole(t)
 }

@@ -83,8 +83,8 @@ type Summary struct {
 // FreedBytes is the size of the blob data the plan removes.
 func (p *Plan) FreedBytes() int64 {
 	var n int64
-	for _, b := range p.Blobs {
-		n += b.Size
+	for _, b := range p.blobRemovals {
+		n += b.size
 	}
 	return n
 }
@@ -92,8 +92,8 @@ func (p *Plan) FreedBytes() int64 {
 // Counts are the numbers of objects the plan removes.
 func (p *Plan) Counts() Counts {
 	return Counts{
-		Tags: len(p.Tags), Manifests: len(p.Manifests), Blobs: len(p.Blobs),
-		LayerLinks: len(p.LayerLinks), Uploads: len(p.Uploads),
+		Tags: len(p.Tags), Manifests: len(p.revs), Blobs: len(p.blobRemovals),
+		LayerLinks: len(p.links), Uploads: len(p.Uploads),
 		Repositories: len(p.Repositories), TagHistory: len(p.History), Debris: len(p.Debris),
 	}
 }

@@ -33,6 +33,9 @@ type objects struct {
 	client *s3.S3
 	bucket string
 	prefix string // key of driver path "/": the rootdirectory, "" or "dir/"
+	// page is the keys a listing of listRanges asks for at once: 0 for
+	// 1,000, S3's most (tests ask for fewer, to list pages of few keys).
+	page int64
 }
 
 // deleteBatch is the most keys one DeleteObjects takes.

@@ -24,6 +24,7 @@ func TestS3(t *testing.T) {
 		"LockObjectStaleAndForce":   testS3LockStaleForce,
 		"LockObjectRefreshed":       testS3LockRefresh,
 		"BulkLeaves":                testS3Leaves,
+		"ListBlobs":                 testS3ListBlobs,
 		"Links":                     testS3Links,
 		"SiblingPrefixes":           testS3SiblingPrefixes,
 		"OddKeys":                   testS3OddKeys,

@@ -32,6 +32,7 @@ func TestS3(t *testing.T) {
 		"LockObject":      testS3LockObject,
 		"LockObjectStale": testS3LockStale,
 		"JournalRestore":  testS3JournalRestore,
+		"ParallelListing": testS3ParallelListings,
 		"BlobStoreStray":  testS3BlobStoreStray,
 	}
 	// Not parallel: it sets a process environment variable.

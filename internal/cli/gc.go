@@ -140,16 +140,16 @@ func printPlan(w io.Writer, p *gc.Plan) {
 	for _, t := range p.Tags {
 		fmt.Fprintf(w, "would remove tag %s:%s (%s, subject gone)\n", t.Repository, t.Tag, t.Digest)
 	}
-	for _, m := range p.Manifests {
+	for _, m := range p.Manifests() {
 		fmt.Fprintf(w, "would remove manifest %s@%s\n", m.Repository, m.Digest)
 	}
 	for _, d := range p.Debris {
 		fmt.Fprintf(w, "would remove debris %s (no link)\n", d)
 	}
-	for _, l := range p.LayerLinks {
+	for _, l := range p.LayerLinks() {
 		fmt.Fprintf(w, "would remove layer link %s@%s\n", l.Repository, l.Digest)
 	}
-	for _, b := range p.Blobs {
+	for _, b := range p.Blobs() {
 		fmt.Fprintf(w, "would remove blob %s (%s)\n", b.Digest, iecBytes(b.Size))
 	}
 	for _, u := range p.Uploads {

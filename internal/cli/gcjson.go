@@ -68,28 +68,29 @@ func gcDocument(sum gc.Summary, plan *gc.Plan, dry bool) gcReport {
 }
 
 func planReport(p *gc.Plan) *gcPlanReport {
+	c := p.Counts()
 	r := &gcPlanReport{
 		ReferrerTags: make([]planTag, 0, len(p.Tags)),
-		Manifests:    make([]planRevision, 0, len(p.Manifests)),
+		Manifests:    make([]planRevision, 0, c.Manifests),
 		Debris:       make([]planDebris, 0, len(p.Debris)),
-		LayerLinks:   make([]planRevision, 0, len(p.LayerLinks)),
-		Blobs:        make([]planBlob, 0, len(p.Blobs)),
+		LayerLinks:   make([]planRevision, 0, c.LayerLinks),
+		Blobs:        make([]planBlob, 0, c.Blobs),
 		Uploads:      make([]planUpload, 0, len(p.Uploads)),
 		Repositories: append(make([]string, 0, len(p.Repositories)), p.Repositories...),
 	}
 	for _, t := range p.Tags {
 		r.ReferrerTags = append(r.ReferrerTags, planTag{t.Repository, t.Tag, t.Digest.String()})
 	}
-	for _, m := range p.Manifests {
+	for _, m := range p.Manifests() {
 		r.Manifests = append(r.Manifests, planRevision{m.Repository, m.Digest.String()})
 	}
 	for _, d := range p.Debris {
 		r.Debris = append(r.Debris, planDebris{d.Repository, string(d.Kind), d.Tag, d.Digest.String()})
 	}
-	for _, l := range p.LayerLinks {
+	for _, l := range p.LayerLinks() {
 		r.LayerLinks = append(r.LayerLinks, planRevision{l.Repository, l.Digest.String()})
 	}
-	for _, b := range p.Blobs {
+	for _, b := range p.Blobs() {
 		r.Blobs = append(r.Blobs, planBlob{b.Digest.String(), b.Size, append([]string{}, b.Repositories...)})
 	}
 	for _, u := range p.Uploads {

@@ -17,7 +17,8 @@ func progressBars(e *env) func(string, int64, progress.Unit, string) *progress.B
 // sweepBar counts the sweep on a progress bar (a terminal only, not with
 // --json or --quiet), then calls removed, if any, for each object.
 func sweepBar(e *env, plan *gc.Plan, removed func(gc.Phase, string)) (func(gc.Phase, string), *progress.Bar) {
-	total := len(plan.Tags) + len(plan.Manifests) + len(plan.Debris) + len(plan.LayerLinks) + len(plan.Blobs) + len(plan.Uploads) + len(plan.Repositories)
+	c := plan.Counts()
+	total := c.Tags + c.Manifests + c.Debris + c.LayerLinks + c.Blobs + c.Uploads + c.Repositories
 	bar := progress.Auto(e.stderr, e.quiet, e.json, "gc: sweeping", int64(total), progress.Items, "objects")
 	if bar == nil {
 		return removed, nil // no bar: gc then builds no name for an object nobody prints

@@ -170,8 +170,8 @@ func gcReclaim(ctx context.Context, e *env, opts gc.Options) ([]scan.Reclaim, er
 	if err != nil {
 		return nil, err
 	}
-	out := make([]scan.Reclaim, len(plan.Blobs))
-	for i, b := range plan.Blobs {
+	out := make([]scan.Reclaim, plan.Counts().Blobs)
+	for i, b := range plan.Blobs() {
 		out[i] = scan.Reclaim{Size: b.Size, Repositories: b.Repositories}
 	}
 	return out, nil
