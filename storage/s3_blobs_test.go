@@ -68,6 +68,9 @@ func testS3ListBlobs(t *testing.T, srv *minio.Server) {
 	putKeys(t, c, bucket, keys)
 	slices.SortFunc(want, Digest.Compare)
 	wantStray := []string{BlobAlgorithmPath() + "/README", BlobAlgorithmPath() + "/ab/" + wrong.Hex(), BlobAlgorithmPath() + "/zz/x"}
+	for i := range wantStray {
+		wantStray[i] += " is not a blob directory"
+	}
 
 	u, err := url.Parse(srv.Endpoint)
 	if err != nil {
