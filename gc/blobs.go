@@ -8,7 +8,9 @@ import (
 )
 
 // listBlobs lists the blob store: the prefix directories in parallel, the
-// digests from directory names, nothing stat-ed. No digest is kept yet.
+// digests from directory names, nothing stat-ed (on object storage the
+// listing gives the stamps of the blobs the manifest reference cache
+// holds, for free). No digest is kept yet.
 func (pl *planner) listBlobs(ctx context.Context) (*blobStore, error) {
 	var prefixes []string
 	err := pl.io(ctx, func() (err error) {
@@ -23,7 +25,7 @@ func (pl *planner) listBlobs(ctx context.Context) (*blobStore, error) {
 		prefix := prefixes[i]
 		var names []string
 		err := pl.io(ctx, func() (err error) {
-			names, err = pl.st.ListNames(ctx, storage.BlobPrefixPath(prefix))
+			names, err = pl.st.ListBlobPrefix(ctx, prefix, pl.plan.refs.Listed)
 			return err
 		})
 		if err != nil {
@@ -48,6 +50,9 @@ func (pl *planner) listBlobs(ctx context.Context) (*blobStore, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if pl.st.StampsListed() {
+		pl.plan.refs.ListingDone()
 	}
 	n := 0
 	for _, ds := range found {

@@ -68,6 +68,7 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 	}
 	if r.man == nil {
 		r.man = scan.NewManifests(pl.st)
+		r.man.UseRefCache(pl.plan.refs)
 	}
 	if pl.opts.IgnoreTag != nil {
 		tagNames = slices.DeleteFunc(tagNames, func(t string) bool { return pl.opts.IgnoreTag(repo, t) })

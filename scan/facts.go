@@ -31,12 +31,19 @@ func ReadTags(ctx context.Context, st *storage.Storage, repo string, jobs int) (
 
 // ReadTagsNamed reads the named tags of repo as ReadTag does: each current
 // link, at most jobs at a time, then all their modification times at once
-// (storage.StatLeaves: one listing on object storage). io, when not nil,
+// (storage.StatLeaves). On object storage one listing gives the times and
+// ETags, and only the links an ETag does not tell are read
+// (readTagsListed). io, when not nil,
 // runs each storage call (gc bounds its I/O with it). A link that
 // vanished between the two reads is recorded as missing.
 func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names []string, jobs int, io func(func() error) error) ([]storage.Tag, error) {
 	if io == nil {
 		io = func(f func() error) error { return f() }
+	}
+	if len(names) > 0 {
+		if tags, ok, err := readTagsListed(ctx, st, repo, names, jobs, io); ok || err != nil {
+			return tags, err
+		}
 	}
 	tags := make([]storage.Tag, len(names))
 	err := storage.Each(ctx, len(names), jobs, func(ctx context.Context, i int) error {
@@ -130,9 +137,10 @@ func ReadRepository(ctx context.Context, st *storage.Storage, repo string, jobs 
 // Manifests reads and parses manifest blobs once each, safely from many
 // goroutines. Parsed manifests are kept; their bytes are not.
 type Manifests struct {
-	st *storage.Storage
-	mu sync.Mutex
-	m  map[storage.Digest]*manifestEntry
+	st   *storage.Storage
+	mu   sync.Mutex
+	m    map[storage.Digest]*manifestEntry
+	refs *RefCache // nil: every manifest is read
 }
 
 type manifestEntry struct {
@@ -157,17 +165,51 @@ func (c *Manifests) Get(ctx context.Context, d storage.Digest) (*Manifest, int64
 		e = &manifestEntry{}
 		c.m[d] = e
 	}
+	refs := c.refs
 	c.mu.Unlock()
 	e.once.Do(func() {
-		b, err := c.st.ReadBlob(ctx, d)
-		if err != nil {
-			e.err = fmt.Errorf("manifest %s: %w", d, err)
+		if refs == nil {
+			e.read(ctx, c.st, d, false)
 			return
 		}
-		e.size = int64(len(b))
-		if e.man, err = ParseManifest(b); err != nil {
-			e.err = fmt.Errorf("manifest %s: %w", d, err)
+		if re, ok := refs.lookup(ctx, d); ok {
+			e.man, e.size = re.Manifest, re.Stamp.Size
+			return
+		}
+		refs.reads.Add(1)
+		if stamp := e.read(ctx, c.st, d, true); e.err == nil {
+			refs.note(d, RefEntry{Stamp: stamp, Manifest: e.man})
 		}
 	})
 	return e.man, e.size, e.err
+}
+
+// read reads and parses manifest d into e; with a cache attached (refs),
+// with the stamp of what it read.
+func (e *manifestEntry) read(ctx context.Context, st *storage.Storage, d storage.Digest, stamped bool) storage.BlobStamp {
+	var b []byte
+	var stamp storage.BlobStamp
+	var err error
+	if stamped {
+		b, stamp, err = st.ReadManifestStamped(ctx, d)
+	} else {
+		b, err = st.ReadBlob(ctx, d)
+	}
+	if err != nil {
+		e.err = fmt.Errorf("manifest %s: %w", d, err)
+		return stamp
+	}
+	e.size = int64(len(b))
+	if e.man, err = ParseManifest(b); err != nil {
+		e.err = fmt.Errorf("manifest %s: %w", d, err)
+	}
+	return stamp
+}
+
+// UseRefCache makes c answer from refs (and note in it what c reads)
+// from now on: manifests c already holds stay as read.
+func (c *Manifests) UseRefCache(refs *RefCache) {
+	c.mu.Lock()
+	c.refs = refs
+	c.mu.Unlock()
 }

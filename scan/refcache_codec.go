@@ -1,0 +1,365 @@
+package scan
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/regprune/regprune/storage"
+)
+
+// The manifest reference cache's file is one header line and a gzip
+// body:
+//
+//	regprune manifest-refs 1 <body length> sha256:<hex of the body>\n
+//	<body: gzip of the entries, binary>
+//
+// The body is a digest table (every digest the entries name, 32 bytes
+// each, once), a table of media types, and the entries, sorted by digest:
+//
+//	uvarint digest  varint size  stamp  uvarint media type  byte kind
+//	uvarint #children {uvarint digest varint size}
+//	uvarint #blobs    {uvarint digest varint size}
+//	byte subject? [uvarint digest]
+//
+// where a digest is an index into the table and a stamp is a kind byte
+// and its value: 0 none, 1 an MD5 ETag (16 bytes), 2 another ETag
+// (uvarint length and bytes), 3 a modification time (varint Unix ns).
+// The version says how to read the rest; the length and checksum prove
+// the body whole: a file cut short, changed or of another version is
+// refused whole (ErrBadRefCache), never used in part. An image manifest
+// with a config and a few layers shared with other images costs about 50
+// bytes (measured in TestRefCacheSize).
+const (
+	refCacheMagic = "regprune manifest-refs"
+	// RefCacheVersion is the version of the file this regprune writes.
+	RefCacheVersion = 1
+	// RefCacheFileLimit bounds the file read from storage.
+	RefCacheFileLimit = 1 << 30
+	refCacheBodyLimit = 4 << 30
+	refHeaderLimit    = 128
+	maxMediaType      = 255
+)
+
+// ErrBadRefCache: a manifest reference cache that cannot be trusted
+// (another version, a checksum or length that does not match, content
+// out of its grammar). It is ignored whole and rebuilt.
+var ErrBadRefCache = errors.New("bad manifest reference cache")
+
+// RefEntry is what the cache holds of one manifest: the stamp of the blob
+// it was read from and what gc needs of it.
+type RefEntry struct {
+	Stamp    storage.BlobStamp
+	Manifest *Manifest
+}
+
+var kindCodes = []Kind{"", KindImage, KindIndex, KindArtifact, KindSchema1}
+
+// EncodeRefCache encodes entries as the cache's file.
+func EncodeRefCache(entries map[storage.Digest]RefEntry) []byte {
+	keys := make([]storage.Digest, 0, len(entries))
+	for d := range entries {
+		keys = append(keys, d)
+	}
+	slices.SortFunc(keys, storage.Digest.Compare)
+	e := &refEncoder{digests: map[storage.Digest]uint64{}, media: map[string]uint64{}}
+	var body []byte
+	for _, d := range keys {
+		body = e.entry(body, d, entries[d])
+	}
+	var head []byte
+	head = binary.AppendUvarint(head, uint64(len(e.table)))
+	for _, d := range e.table {
+		head = append(head, d[:]...)
+	}
+	head = binary.AppendUvarint(head, uint64(len(e.mediaTable)))
+	for _, m := range e.mediaTable {
+		head = binary.AppendUvarint(head, uint64(len(m)))
+		head = append(head, m...)
+	}
+	head = binary.AppendUvarint(head, uint64(len(keys)))
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
+	_, _ = zw.Write(head)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	sum := sha256.Sum256(z.Bytes())
+	out := fmt.Appendf(nil, "%s %d %d sha256:%s\n", refCacheMagic, RefCacheVersion, z.Len(), hex.EncodeToString(sum[:]))
+	return append(out, z.Bytes()...)
+}
+
+type refEncoder struct {
+	digests    map[storage.Digest]uint64
+	table      []storage.Digest
+	media      map[string]uint64
+	mediaTable []string
+}
+
+func (e *refEncoder) digest(b []byte, d storage.Digest) []byte {
+	i, ok := e.digests[d]
+	if !ok {
+		i = uint64(len(e.table))
+		e.digests[d] = i
+		e.table = append(e.table, d)
+	}
+	return binary.AppendUvarint(b, i)
+}
+
+func (e *refEncoder) entry(b []byte, d storage.Digest, r RefEntry) []byte {
+	m := r.Manifest
+	b = e.digest(b, d)
+	b = binary.AppendVarint(b, r.Stamp.Size)
+	b = appendStamp(b, r.Stamp.Version)
+	i, ok := e.media[m.MediaType]
+	if !ok {
+		i = uint64(len(e.mediaTable))
+		e.media[m.MediaType] = i
+		e.mediaTable = append(e.mediaTable, m.MediaType)
+	}
+	b = binary.AppendUvarint(b, i)
+	b = append(b, byte(slices.Index(kindCodes, m.Kind)))
+	for _, refs := range [][]Ref{m.Children, m.Blobs} {
+		b = binary.AppendUvarint(b, uint64(len(refs)))
+		for _, r := range refs {
+			b = e.digest(b, r.Digest)
+			b = binary.AppendVarint(b, r.Size)
+		}
+	}
+	if m.Subject == nil {
+		return append(b, 0)
+	}
+	return e.digest(append(b, 1), *m.Subject)
+}
+
+func appendStamp(b []byte, v string) []byte {
+	switch {
+	case v == "":
+		return append(b, 0)
+	case v[0] == 'e' && len(v) == 33 && isLowerHex(v[1:]):
+		raw, _ := hex.DecodeString(v[1:])
+		return append(append(b, 1), raw...)
+	case v[0] == 'e':
+		b = binary.AppendUvarint(append(b, 2), uint64(len(v)-1))
+		return append(b, v[1:]...)
+	default: // "t" and nanoseconds, as storage.StatBlob writes it
+		ns, _ := strconv.ParseInt(v[1:], 10, 64)
+		return binary.AppendVarint(append(b, 3), ns)
+	}
+}
+
+func isLowerHex(s string) bool {
+	return strings.Trim(s, "0123456789abcdef") == ""
+}
+
+// DecodeRefCache decodes the cache's file. Anything but a whole file of
+// this version is an error wrapping ErrBadRefCache.
+func DecodeRefCache(b []byte) (map[storage.Digest]RefEntry, error) {
+	body, err := refCacheBody(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRefCache, err)
+	}
+	out, err := decodeRefBody(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRefCache, err)
+	}
+	return out, nil
+}
+
+// refCacheBody checks the header and the body's length and checksum, and
+// returns the body uncompressed.
+func refCacheBody(b []byte) ([]byte, error) {
+	nl := bytes.IndexByte(b[:min(len(b), refHeaderLimit)], '\n')
+	if nl < 0 {
+		return nil, errors.New("no header")
+	}
+	f := strings.Fields(string(b[:nl]))
+	if len(f) != 5 || f[0]+" "+f[1] != refCacheMagic {
+		return nil, errors.New("not a manifest reference cache")
+	}
+	if f[2] != strconv.Itoa(RefCacheVersion) {
+		return nil, fmt.Errorf("version %q, this regprune reads %d", f[2], RefCacheVersion)
+	}
+	n, err := strconv.ParseInt(f[3], 10, 64)
+	z := b[nl+1:]
+	if err != nil || n != int64(len(z)) {
+		return nil, fmt.Errorf("body of %d bytes, the header says %s", len(z), f[3])
+	}
+	sum := sha256.Sum256(z)
+	if f[4] != "sha256:"+hex.EncodeToString(sum[:]) {
+		return nil, errors.New("checksum does not match")
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(zr, refCacheBodyLimit+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > refCacheBodyLimit {
+		return nil, errors.New("body too large")
+	}
+	return body, nil
+}
+
+// refReader reads the body, failing once, on the first bad field.
+type refReader struct {
+	b   []byte
+	err error
+}
+
+func (r *refReader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s at %d bytes from the end", what, len(r.b))
+	}
+}
+
+// uvarint reads a number no larger than bound.
+func (r *refReader) uvarint(bound uint64) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 || v > bound {
+		r.fail("bad number")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *refReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail("bad number")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *refReader) bytes(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > len(r.b) {
+		r.fail("cut short")
+		return nil
+	}
+	b := r.b[:n]
+	r.b = r.b[n:]
+	return b
+}
+
+func (r *refReader) byte() byte {
+	b := r.bytes(1)
+	if b == nil {
+		return 0
+	}
+	return b[0]
+}
+
+func decodeRefBody(body []byte) (map[storage.Digest]RefEntry, error) {
+	r := &refReader{b: body}
+	table := make([]storage.Digest, r.uvarint(uint64(len(body)/32)))
+	for i := range table {
+		if b := r.bytes(32); b != nil {
+			table[i] = storage.Digest(b)
+		}
+	}
+	media := make([]string, r.uvarint(uint64(len(r.b))))
+	for i := range media {
+		media[i] = string(r.bytes(int(r.uvarint(maxMediaType))))
+	}
+	n := r.uvarint(uint64(len(r.b)))
+	out := make(map[storage.Digest]RefEntry, n)
+	var prev storage.Digest
+	for i := range n {
+		if len(table) == 0 {
+			r.fail("no digests")
+			break
+		}
+		d := table[r.uvarint(uint64(len(table)-1))]
+		if i > 0 && d.Compare(prev) <= 0 {
+			r.fail("entries out of order")
+		}
+		prev = d
+		e := r.entry(table, media)
+		if r.err != nil {
+			return nil, r.err
+		}
+		out[d] = e
+	}
+	if r.err == nil && len(r.b) > 0 {
+		r.fail("trailing bytes")
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return out, nil
+}
+
+func (r *refReader) entry(table []storage.Digest, media []string) RefEntry {
+	var e RefEntry
+	e.Stamp.Size = r.varint()
+	switch r.byte() {
+	case 0:
+	case 1:
+		e.Stamp.Version = "e" + hex.EncodeToString(r.bytes(16))
+	case 2:
+		e.Stamp.Version = "e" + string(r.bytes(int(r.uvarint(uint64(len(r.b))))))
+	case 3:
+		e.Stamp.Version = "t" + strconv.FormatInt(r.varint(), 10)
+	default:
+		r.fail("bad stamp")
+	}
+	m := &Manifest{}
+	if len(media) == 0 {
+		r.fail("no media types")
+		return e
+	}
+	m.MediaType = media[r.uvarint(uint64(len(media)-1))]
+	kind := int(r.byte())
+	if kind == 0 || kind >= len(kindCodes) {
+		r.fail("bad kind")
+		return e
+	}
+	m.Kind = kindCodes[kind]
+	ref := func() storage.Digest {
+		if len(table) == 0 {
+			r.fail("no digests")
+			return storage.Digest{}
+		}
+		return table[r.uvarint(uint64(len(table)-1))]
+	}
+	for _, refs := range []*[]Ref{&m.Children, &m.Blobs} {
+		n := r.uvarint(uint64(len(r.b) / 2))
+		if n > 0 {
+			*refs = make([]Ref, n)
+		}
+		for i := range *refs {
+			(*refs)[i] = Ref{Digest: ref(), Size: r.varint()}
+		}
+	}
+	switch r.byte() {
+	case 0:
+	case 1:
+		s := ref()
+		m.Subject = &s
+	default:
+		r.fail("bad subject")
+	}
+	e.Manifest = m
+	return e
+}
