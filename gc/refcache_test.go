@@ -167,8 +167,10 @@ func TestRefCacheDamaged(t *testing.T) {
 	for name, damage := range map[string]func([]byte) []byte{
 		"corrupted": func(b []byte) []byte { b[len(b)/2] ^= 1; return b },
 		"truncated": func(b []byte) []byte { return b[:len(b)-7] },
-		"version":   func(b []byte) []byte { return []byte(strings.Replace(string(b), "manifest-refs 1 ", "manifest-refs 9 ", 1)) },
-		"empty":     func([]byte) []byte { return nil },
+		"version": func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), "manifest-refs 1 ", "manifest-refs 9 ", 1))
+		},
+		"empty": func([]byte) []byte { return nil },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
