@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -22,8 +23,9 @@ const RefCacheName = "manifest-refs"
 // of reading the blob; what is read is noted, and Save writes what is
 // known of the blobs that remain. Safe for concurrent use.
 type RefCache struct {
-	st  *storage.Storage
-	old map[storage.Digest]RefEntry // as loaded; read-only
+	st     *storage.Storage
+	old    map[storage.Digest]RefEntry // as loaded; read-only
+	loaded [sha256.Size]byte           // checksum of the file loaded: Save does not write it again
 
 	// listed holds the stamps the blob listing gave (object storage) of
 	// the digests in old; listing says that a whole listing was noted,
@@ -54,7 +56,7 @@ func LoadRefCache(ctx context.Context, st *storage.Storage) (*RefCache, error) {
 	if err != nil {
 		return c, fmt.Errorf("manifest reference cache ignored, rebuilt: %w", err)
 	}
-	c.old = old
+	c.old, c.loaded = old, sha256.Sum256(b)
 	return c, nil
 }
 
@@ -149,5 +151,9 @@ func (c *RefCache) Save(ctx context.Context, remains func(storage.Digest) bool) 
 		out[d] = e
 	}
 	c.mu.Unlock()
-	return len(out), c.st.WriteState(ctx, RefCacheName, EncodeRefCache(out))
+	b := EncodeRefCache(out)
+	if sha256.Sum256(b) == c.loaded {
+		return len(out), nil // unchanged: no write (on object storage, no PUT)
+	}
+	return len(out), c.st.WriteState(ctx, RefCacheName, b)
 }
