@@ -67,9 +67,16 @@ func (pl *planner) statFirst(ctx context.Context, paths ...string) (fi driver.Fi
 // revision link there (gc follows it anyway and keeps what it references:
 // the registry's DELETE removes the link and leaves the directory). Roots
 // come from directory names; children of indexes are checked with a Stat
-// of their link, which is all that pulls by digest need.
+// of their link, which is all that pulls by digest need (on object
+// storage, with what the listing of the revisions said of it).
 func (pl *planner) checkRevision(ctx context.Context, r *repoState, d storage.Digest, root bool) error {
 	if _, ok := r.revs[d]; ok && root {
+		return nil
+	}
+	if r.revLinks != nil { // listed with their links
+		if !r.revLinks.Linked(d) {
+			pl.warnf("repository %s: manifest %s has no revision link in this repository; gc follows it anyway", r.name, d)
+		}
 		return nil
 	}
 	fi, err := pl.statFirst(ctx, storage.RevisionLinkPath(r.name, d))

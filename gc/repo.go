@@ -19,6 +19,9 @@ type repoState struct {
 	man     *scan.Manifests // the repository's manifests, parsed
 	tags    []storage.Tag
 	revs    digestSet // _manifests/revisions, from directory names
+	// revLinks, on object storage, is what the listing of the revisions
+	// said of their links (nil elsewhere): no Stat per revision then.
+	revLinks storage.RevisionLinks
 	links   []storage.Digest
 	uploads []string // upload sessions (named like one, directly in a real _uploads)
 	// otherUploads counts what _uploads holds besides sessions, or 1 when
@@ -51,11 +54,14 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 		bad: map[storage.Digest]error{}, removedRevs: digestSet{}}
 	var tagNames []string
 	var revs []storage.Digest
+	listed := pl.st.StampsListed() // tag names come with their links: readTags
 	err := pl.io(ctx, func() (err error) {
-		if tagNames, err = pl.st.ListNames(ctx, storage.TagsPath(repo)); err != nil {
-			return err
+		if !listed {
+			if tagNames, err = pl.st.ListNames(ctx, storage.TagsPath(repo)); err != nil {
+				return err
+			}
 		}
-		if revs, err = pl.st.ListDigests(ctx, storage.RevisionsPath(repo)); err != nil {
+		if revs, r.revLinks, err = pl.st.ListRevisions(ctx, repo); err != nil {
 			return err
 		}
 		if r.links, err = pl.st.ListDigests(ctx, storage.LayerLinksPath(repo)); err != nil {
@@ -70,15 +76,31 @@ func (pl *planner) readRepository(ctx context.Context, repo string) (*repoState,
 		r.man = scan.NewManifests(pl.st)
 		r.man.UseRefCache(pl.plan.refs)
 	}
-	if pl.opts.IgnoreTag != nil {
-		tagNames = slices.DeleteFunc(tagNames, func(t string) bool { return pl.opts.IgnoreTag(repo, t) })
-	}
 	r.revs = make(digestSet, len(revs))
 	for _, d := range revs {
 		r.revs[d] = struct{}{}
 	}
-	r.tags, err = scan.ReadTagsNamed(ctx, pl.st, repo, tagNames, pl.opts.Jobs, func(f func() error) error { return pl.io(ctx, f) })
+	r.tags, err = pl.readTags(ctx, repo, tagNames, listed)
 	return r, err
+}
+
+// readTags reads the repository's tags but those IgnoreTag drops: named,
+// or, on object storage, listed with their links (one listing).
+func (pl *planner) readTags(ctx context.Context, repo string, names []string, listed bool) ([]storage.Tag, error) {
+	io := func(f func() error) error { return pl.io(ctx, f) }
+	var keep func(string) bool
+	if pl.opts.IgnoreTag != nil {
+		keep = func(t string) bool { return !pl.opts.IgnoreTag(repo, t) }
+	}
+	if listed {
+		if tags, ok, err := scan.ReadAllTagsListed(ctx, pl.st, repo, pl.opts.Jobs, io, keep); ok {
+			return tags, err
+		}
+	}
+	if keep != nil {
+		names = slices.DeleteFunc(names, func(t string) bool { return !keep(t) })
+	}
+	return scan.ReadTagsNamed(ctx, pl.st, repo, names, pl.opts.Jobs, io)
 }
 
 // planRepository marks repository pl.repos[k] and plans its removals.

@@ -117,8 +117,15 @@ func (pl *planner) markRecent(ctx context.Context, r *repoState) error {
 			todo = append(todo, d)
 		}
 	}
-	fresh, err := pl.recentLeaves(ctx, todo, func(d storage.Digest) storage.Leaf { return storage.RevisionLeaf(r.name, d) })
-	if err != nil {
+	var fresh []storage.Digest
+	var err error
+	if r.revLinks != nil { // their times came with the listing
+		for _, d := range todo {
+			if info := r.revLinks[d]; info.Exists && pl.opts.recent(info.ModTime) {
+				fresh = append(fresh, d)
+			}
+		}
+	} else if fresh, err = pl.recentLeaves(ctx, todo, func(d storage.Digest) storage.Leaf { return storage.RevisionLeaf(r.name, d) }); err != nil {
 		return fmt.Errorf("repository %s: %w", r.name, err)
 	}
 	pl.keptRecent(len(fresh))

@@ -22,6 +22,9 @@ type Repository struct {
 // ReadTags reads every tag of repo: its current link and the link's
 // modification time (the push time), at most jobs at a time.
 func ReadTags(ctx context.Context, st *storage.Storage, repo string, jobs int) ([]storage.Tag, error) {
+	if tags, ok, err := ReadAllTagsListed(ctx, st, repo, jobs, func(f func() error) error { return f() }, nil); ok {
+		return tags, err
+	}
 	names, err := st.ListNames(ctx, storage.TagsPath(repo))
 	if err != nil {
 		return nil, err

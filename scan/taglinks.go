@@ -22,7 +22,43 @@ func readTagsListed(ctx context.Context, st *storage.Storage, repo string, names
 	if err != nil || !ok {
 		return nil, ok, err
 	}
-	tags = make([]storage.Tag, len(names))
+	tags, err = resolveTags(ctx, st, repo, names, links, jobs, io)
+	return tags, true, err
+}
+
+// ReadAllTagsListed is ListTags and ReadTagsNamed in one listing of the
+// repository's tags, on object storage with bulk access: the tags keep
+// accepts (nil: all), sorted by name. ok is false elsewhere, where
+// nothing is listed.
+func ReadAllTagsListed(ctx context.Context, st *storage.Storage, repo string, jobs int, io func(func() error) error, keep func(string) bool) (tags []storage.Tag, ok bool, err error) {
+	var names []string
+	var links []storage.TagLinks
+	err = io(func() (err error) {
+		names, links, ok, err = st.ListTagsAndLinks(ctx, repo)
+		return err
+	})
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	if keep != nil {
+		k := 0
+		for i, n := range names {
+			if keep(n) {
+				names[k], links[k] = n, links[i]
+				k++
+			}
+		}
+		names, links = names[:k], links[:k]
+	}
+	tags, err = resolveTags(ctx, st, repo, names, links, jobs, io)
+	return tags, true, err
+}
+
+// resolveTags makes the tags names from what the listing said of their
+// links: known from the ETag, missing, or read (a GET each, at most jobs
+// at a time).
+func resolveTags(ctx context.Context, st *storage.Storage, repo string, names []string, links []storage.TagLinks, jobs int, io func(func() error) error) ([]storage.Tag, error) {
+	tags := make([]storage.Tag, len(names))
 	var unknown []int
 	for i, l := range links {
 		t := &tags[i]
@@ -37,7 +73,7 @@ func readTagsListed(ctx context.Context, st *storage.Storage, repo string, names
 		}
 		unknown = append(unknown, i)
 	}
-	err = storage.Each(ctx, len(unknown), jobs, func(ctx context.Context, k int) error {
+	err := storage.Each(ctx, len(unknown), jobs, func(ctx context.Context, k int) error {
 		i := unknown[k]
 		return io(func() error {
 			t, err := readTagLink(ctx, st, repo, names[i])
@@ -52,7 +88,7 @@ func readTagsListed(ctx context.Context, st *storage.Storage, repo string, names
 		})
 	})
 	if err != nil {
-		return nil, true, err
+		return nil, err
 	}
-	return tags, true, nil
+	return tags, nil
 }

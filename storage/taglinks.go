@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/md5" //nolint:gosec // S3's ETag of a single-PUT object is the MD5 of its content
 	"encoding/hex"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -35,17 +37,18 @@ func (t TagLinks) Known() (Digest, bool) {
 		return Digest{}, false
 	}
 	var found Digest
-	n := 0
-	for i, d := range t.History {
-		if i > 0 && d == t.History[i-1] {
+	matched := false
+	for _, d := range t.History {
+		sum := md5.Sum([]byte(d.String())) //nolint:gosec // see above
+		if string(sum[:]) != string(want) {
 			continue
 		}
-		sum := md5.Sum([]byte(d.String())) //nolint:gosec // see above
-		if string(sum[:]) == string(want) {
-			found, n = d, n+1
+		if matched && d != found {
+			return Digest{}, false // two candidates: no telling
 		}
+		found, matched = d, true
 	}
-	return found, n == 1
+	return found, matched
 }
 
 // ListTagLinks lists, on object storage with bulk access, repo's tags in
@@ -54,23 +57,45 @@ func (t TagLinks) Known() (Digest, bool) {
 // elsewhere, where nothing is listed. A history entry whose name is not a
 // digest is left out (TagHistories reports it).
 func (s *Storage) ListTagLinks(ctx context.Context, repo string, names []string) (links []TagLinks, ok bool, err error) {
+	_, links, ok, err = s.listTagLinks(ctx, repo, names)
+	return links, ok, err
+}
+
+// ListTagsAndLinks is ListTags and ListTagLinks in one listing, on object
+// storage with bulk access: the names of repo's tags, sorted (every name
+// a key lies beneath, as a listing with a delimiter gives), and what the
+// listing says of each one's links. ok is false elsewhere.
+func (s *Storage) ListTagsAndLinks(ctx context.Context, repo string) (names []string, links []TagLinks, ok bool, err error) {
+	return s.listTagLinks(ctx, repo, nil)
+}
+
+// listTagLinks lists repo's tags: with names, what the listing says of
+// those; without, of every tag found (names returned sorted).
+func (s *Storage) listTagLinks(ctx context.Context, repo string, names []string) ([]string, []TagLinks, bool, error) {
 	if s.objects == nil {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	if err := ValidRepository(repo); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
+	all := names == nil
 	want := make(map[string]int, len(names))
 	for i, t := range names {
 		want[t] = i
 	}
-	links = make([]TagLinks, len(names))
+	links := make([]TagLinks, len(names))
 	root := TagsPath(repo) + "/"
 	current := CurrentDir + "/" + LinkFile
 	history := indexDir[1:] + "/" // "index/sha256/"
-	err = s.objects.listKeys(ctx, TagsPath(repo), func(k listed) {
+	err := s.objects.listKeys(ctx, TagsPath(repo), func(k listed) {
 		tag, rest, _ := strings.Cut(strings.TrimPrefix(k.path, root), "/")
 		i, ok := want[tag]
+		if !ok && all && tag != "" {
+			i, ok = len(names), true
+			want[tag] = i
+			names = append(names, tag)
+			links = append(links, TagLinks{})
+		}
 		switch {
 		case !ok || !safeDriverPath(k.path):
 		case rest == current:
@@ -83,7 +108,23 @@ func (s *Storage) ListTagLinks(ctx context.Context, repo string, names []string)
 		}
 	})
 	if err != nil {
-		return nil, true, err
+		return nil, nil, true, err
 	}
-	return links, true, nil
+	if all {
+		sortTagLinks(names, links)
+	}
+	return names, links, true, nil
+}
+
+// sortTagLinks sorts names, and links with them.
+func sortTagLinks(names []string, links []TagLinks) {
+	idx := make([]int, len(names))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return names[idx[a]] < names[idx[b]] })
+	ns, ls := slices.Clone(names), slices.Clone(links)
+	for k, i := range idx {
+		names[k], links[k] = ns[i], ls[i]
+	}
 }
