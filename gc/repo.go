@@ -14,16 +14,16 @@ type digestSet = map[storage.Digest]struct{}
 // repoState is one repository while it is planned: what its directories
 // hold and what marking found live in it.
 type repoState struct {
-	name    string
-	index   int32           // in pl.repos
-	man     *scan.Manifests // the repository's manifests, parsed
-	tags    []storage.Tag
-	revs    digestSet // _manifests/revisions, from directory names
+	name  string
+	index int32           // in pl.repos
+	man   *scan.Manifests // the repository's manifests, parsed
+	tags  []storage.Tag
+	revs  digestSet // _manifests/revisions, from directory names
 	// revLinks, on object storage, is what the listing of the revisions
 	// said of their links (nil elsewhere): no Stat per revision then.
 	revLinks storage.RevisionLinks
-	links   []storage.Digest
-	uploads []string // upload sessions (named like one, directly in a real _uploads)
+	links    []storage.Digest
+	uploads  []string // upload sessions (named like one, directly in a real _uploads)
 	// otherUploads counts what _uploads holds besides sessions, or 1 when
 	// it cannot be listed as a directory: left alone, it keeps the
 	// repository.
