@@ -30,7 +30,7 @@ vet:
 # missing those tests skip, and prereqs says so first.
 test: vet
 	@$(GO) run ./internal/regtest/cmd/prereqs
-	$(GO) test -race ./...
+	$(GO) test -race -timeout 30m ./...
 	./scripts/fuzz.sh
 
 # The long variants of the reliability tests (every fault point, 60 kills,
@@ -58,6 +58,12 @@ clean:
 # (REPOS x TAGS, default 200 x 20); figures in docs/performance.md. With
 # DELAY=20ms, through s3proxy (20 ms a request, requests counted by kind):
 # first gc, second gc, gc after 5% of the tags were removed (docs/s3.md).
+# regprune gc from BASE (default: the first version) against this tree's,
+# runs alternated on copies of one generated tree (REPOS x TAGS, RUNS).
+.PHONY: bench-ab
+bench-ab:
+	./scripts/bench-ab.sh
+
 .PHONY: bench-s3
 bench-s3:
 	./scripts/bench-s3.sh

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,6 +70,9 @@ type pusher struct {
 	done    []string   // refs whose push completed
 	failed  []string
 	kinds   map[string]int
+	// repushed counts the completed re-pushes of old layers; the gc loop
+	// reads it while the pushes go on.
+	repushed atomic.Int64
 }
 
 func (p *pusher) step(i int) {
@@ -115,6 +119,9 @@ func (p *pusher) step(i int) {
 		return
 	}
 	p.kinds[kind]++
+	if kind == "re-push of old unreferenced layers" {
+		p.repushed.Add(1)
+	}
 	if kind != "garbage made" {
 		p.done = append(p.done, ref)
 	}
@@ -165,7 +172,24 @@ func TestReliabilityConcurrentPushes(t *testing.T) {
 		}
 	}()
 	gcs, rescued, restored, removed := 0, 0, 0, 0
-	for deadline := time.Now().Add(run); time.Now().Before(deadline); gcs++ {
+	// The run goes on past its time (up to four times it) until gc has
+	// removed something and a re-push of old layers has completed: on a
+	// loaded machine the pushes are slow, and a run that exercised nothing
+	// proves nothing.
+	start := time.Now()
+	more := func() bool {
+		if e := time.Since(start); e < run || (e < 4*run && (removed == 0 || p.repushed.Load() == 0)) {
+			return true
+		}
+		return false
+	}
+	for ; more(); gcs++ {
+		if time.Since(start) > run {
+			// Past its time without a completed re-push: the pushes are
+			// starved (each gc removes the garbage before a re-push of it
+			// completes). Pause between gc runs so that one can.
+			time.Sleep(time.Second)
+		}
 		res := runCLI(t, "--root", root, "--json", "--quiet", "gc", "--delete-untagged")
 		var sum struct {
 			Removed  map[string]int `json:"removed"`
