@@ -32,6 +32,7 @@ func TestS3(t *testing.T) {
 		"LockObject":      testS3LockObject,
 		"LockObjectStale": testS3LockStale,
 		"JournalRestore":  testS3JournalRestore,
+		"RefCache":        testS3RefCache,
 	}
 	// Not parallel: it sets a process environment variable.
 	t.Run("ConfigEnvOverride", func(t *testing.T) { testS3ConfigEnvOverride(t, newS3Env(t, srv)) })
