@@ -158,4 +158,3 @@ func appendStamp(b []byte, v string) []byte {
 func isLowerHex(s string) bool {
 	return strings.Trim(s, "0123456789abcdef") == ""
 }
-
