@@ -148,6 +148,11 @@ func testS3SecondRun(t *testing.T, b *s3Bucket) {
 	if len(first.Manifests) != 2 || c.Put == 0 {
 		t.Fatalf("first gc removed %v, wrote %d objects", first.Manifests, c.Put)
 	}
+	// The plan knew every link from its ETag; the re-read of app's three
+	// tags before its revisions went is a real read of each.
+	if c.GetLink != 3 {
+		t.Errorf("first gc: %d link GETs, want app's 3 tags re-read before the deletion: %v", c.GetLink, c.Paths)
+	}
 	p, c := b.plan(t, untagged())
 	if c.GetData != 0 || c.GetLink != 0 {
 		t.Errorf("second plan: %d manifest GETs, %d link GETs, want none: %+v", c.GetData, c.GetLink, c.Paths)

@@ -19,6 +19,17 @@ type Repository struct {
 	Uploads    []string         // _uploads session ids
 }
 
+// ReadTagsFresh is ReadTags with every current link read (a GET each on
+// object storage, never known from its ETag): the re-read of tags just
+// before a deletion.
+func ReadTagsFresh(ctx context.Context, st *storage.Storage, repo string, jobs int) ([]storage.Tag, error) {
+	names, err := st.ListNames(ctx, storage.TagsPath(repo))
+	if err != nil {
+		return nil, err
+	}
+	return readTagsByLink(ctx, st, repo, names, jobs, func(f func() error) error { return f() })
+}
+
 // ReadTags reads every tag of repo: its current link and the link's
 // modification time (the push time), at most jobs at a time.
 func ReadTags(ctx context.Context, st *storage.Storage, repo string, jobs int) ([]storage.Tag, error) {
@@ -48,6 +59,11 @@ func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names 
 			return tags, err
 		}
 	}
+	return readTagsByLink(ctx, st, repo, names, jobs, io)
+}
+
+// readTagsByLink is ReadTagsNamed reading every current link.
+func readTagsByLink(ctx context.Context, st *storage.Storage, repo string, names []string, jobs int, io func(func() error) error) ([]storage.Tag, error) {
 	tags := make([]storage.Tag, len(names))
 	err := storage.Each(ctx, len(names), jobs, func(ctx context.Context, i int) error {
 		return io(func() (err error) {
