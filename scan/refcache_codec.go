@@ -44,7 +44,7 @@ const (
 	RefCacheVersion = 1
 	// RefCacheFileLimit bounds the file read from storage.
 	RefCacheFileLimit = 1 << 30
-	refCacheBodyLimit = 4 << 30
+	refCacheBodyLimit = 2 << 30
 	refHeaderLimit    = 128
 	maxMediaType      = 255
 )

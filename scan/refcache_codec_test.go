@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -186,4 +187,19 @@ func FuzzDecodeRefCacheBody(f *testing.F) {
 		}
 		sameRefs(t, again, got)
 	})
+}
+
+// A body that inflates far past its compressed size (a gzip bomb) is
+// refused without being inflated whole.
+func TestRefCacheBomb(t *testing.T) {
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write(make([]byte, 64<<20))
+	_ = zw.Close()
+	sum := sha256.Sum256(z.Bytes())
+	b := fmt.Appendf(nil, "%s %d %d sha256:%x\n", refCacheMagic, RefCacheVersion, z.Len(), sum)
+	b = append(b, z.Bytes()...)
+	if _, err := DecodeRefCache(b); !errors.Is(err, ErrBadRefCache) || !strings.Contains(err.Error(), "inflates") {
+		t.Fatalf("a gzip bomb: %v", err)
+	}
 }

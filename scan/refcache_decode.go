@@ -56,12 +56,15 @@ func refCacheBody(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(io.LimitReader(zr, refCacheBodyLimit+1))
+	// Digests do not compress: a body much larger than its gzip is no
+	// cache of ours (a bomb), and is not inflated past the bound.
+	limit := min(int64(refCacheBodyLimit), 8*int64(len(z))+1<<20)
+	body, err := io.ReadAll(io.LimitReader(zr, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(body) > refCacheBodyLimit {
-		return nil, errors.New("body too large")
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("body inflates past %d bytes", limit)
 	}
 	return body, nil
 }
