@@ -15,7 +15,7 @@ import (
 func (pl *planner) listBlobs(ctx context.Context) (*blobStore, error) {
 	var l *storage.BlobListing
 	err := pl.io(ctx, func() (err error) {
-		l, err = pl.st.ListBlobs(ctx, pl.opts.Jobs)
+		l, err = pl.st.ListBlobs(ctx, pl.opts.Jobs, pl.plan.refs.Listed)
 		return err
 	})
 	if ae, ok := storage.IsAnomaly(err); ok {
@@ -31,6 +31,9 @@ func (pl *planner) listBlobs(ctx context.Context) (*blobStore, error) {
 	}
 	for _, p := range l.Stray {
 		pl.warnf("blob store: %s; left alone", p)
+	}
+	if pl.st.StampsListed() {
+		pl.plan.refs.ListingDone()
 	}
 	pl.plan.emptyPrefixes = l.Empty
 	return newBlobStore(l.Digests), nil

@@ -82,6 +82,7 @@ func (p *Plan) Execute(ctx context.Context, st *storage.Storage, opts Options, p
 		}
 		return x.result(), fmt.Errorf("gc: %w", err)
 	}
+	x.saveRefCache(ctx)
 	return x.result(), nil
 }
 

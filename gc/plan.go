@@ -58,6 +58,9 @@ type Plan struct {
 	emptyPrefixes []string
 	// opts are the options the plan was made with.
 	opts Options
+	// refs is the manifest reference cache the plan read through; a real
+	// run's Execute saves it.
+	refs *scan.RefCache
 }
 
 // planner holds the state of one NewPlan.
@@ -101,6 +104,7 @@ func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, err
 		st: st, opts: opts, sem: make(chan struct{}, opts.Jobs), shared: opts.Manifests,
 		plan: &Plan{opts: opts}, warnings: make(map[string]struct{}), window: digestSet{},
 	}
+	pl.loadRefCache(ctx)
 	blobs, err := pl.listBlobs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing blobs: %w", err)

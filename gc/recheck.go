@@ -32,7 +32,7 @@ func (x *executor) recheckTags(ctx context.Context) error {
 	g.SetLimit(x.opts.Jobs)
 	for repo, revs := range planned {
 		g.Go(func() error {
-			tags, err := scan.ReadTags(gctx, x.st, repo, 1)
+			tags, err := scan.ReadTagsFresh(gctx, x.st, repo, 1) // a real read of every link, never its ETag
 			if err != nil {
 				return fmt.Errorf("re-reading tags of %s: %w", repo, err)
 			}

@@ -94,13 +94,14 @@ func (pl *planner) readRepository(ctx context.Context, repo string, uploads bool
 	}
 	if r.man == nil {
 		r.man = scan.NewManifests(pl.st)
-	}
-	if pl.opts.IgnoreTag != nil {
-		tagNames = slices.DeleteFunc(tagNames, func(t string) bool { return pl.opts.IgnoreTag(repo, t) })
+		r.man.UseRefCache(pl.plan.refs)
 	}
 	r.revs = make(digestSet, len(revs.Linked))
 	for _, d := range revs.Linked {
 		r.revs[d] = struct{}{}
+	}
+	if pl.opts.IgnoreTag != nil {
+		tagNames = slices.DeleteFunc(tagNames, func(t string) bool { return pl.opts.IgnoreTag(repo, t) })
 	}
 	r.tags, err = scan.ReadTagsNamed(ctx, pl.st, repo, tagNames, pl.opts.Jobs, func(f func() error) error { return pl.io(ctx, f) })
 	return r, err

@@ -26,6 +26,17 @@ type Repository struct {
 	Malformed []storage.BadLink
 }
 
+// ReadTagsFresh is ReadTags with every current link read (a GET each on
+// object storage, never known from its ETag): the re-read of tags just
+// before a deletion.
+func ReadTagsFresh(ctx context.Context, st *storage.Storage, repo string, jobs int) ([]storage.Tag, error) {
+	names, _, err := ListTagNames(ctx, st, repo)
+	if err != nil {
+		return nil, err
+	}
+	return readTagsByLink(ctx, st, repo, names, jobs, func(f func() error) error { return f() })
+}
+
 // ReadTags reads every tag of repo (ListTagNames): its current link and
 // the link's modification time (the push time), at most jobs at a time.
 // Stray entries of the tags directory are not tags and are not returned.
@@ -65,14 +76,26 @@ func ListTagNames(ctx context.Context, st *storage.Storage, repo string) (names 
 }
 
 // ReadTagsNamed reads the named tags of repo as ReadTag does: each current
-// link, at most jobs at a time, then the modification times of those
-// read at once (storage.StatLeaves: one listing on object storage). io,
-// when not nil, runs each storage call (gc bounds its I/O with it). A
-// link that vanished between the two reads is recorded as missing.
+// link, at most jobs at a time, then all their modification times at once
+// (storage.StatLeaves). On object storage one listing gives the times and
+// ETags, and only the links an ETag does not tell are read
+// (readTagsListed). io, when not nil, runs each storage call (gc bounds
+// its I/O with it). A link that vanished between the two reads is
+// recorded as missing.
 func ReadTagsNamed(ctx context.Context, st *storage.Storage, repo string, names []string, jobs int, io func(func() error) error) ([]storage.Tag, error) {
 	if io == nil {
 		io = func(f func() error) error { return f() }
 	}
+	if len(names) > 0 {
+		if tags, ok, err := readTagsListed(ctx, st, repo, names, jobs, io); ok || err != nil {
+			return tags, err
+		}
+	}
+	return readTagsByLink(ctx, st, repo, names, jobs, io)
+}
+
+// readTagsByLink is ReadTagsNamed reading every current link.
+func readTagsByLink(ctx context.Context, st *storage.Storage, repo string, names []string, jobs int, io func(func() error) error) ([]storage.Tag, error) {
 	tags := make([]storage.Tag, len(names))
 	err := storage.Each(ctx, len(names), jobs, func(ctx context.Context, i int) error {
 		return io(func() (err error) {
@@ -183,9 +206,10 @@ func ReadRepository(ctx context.Context, st *storage.Storage, repo string, jobs 
 // Manifests reads and parses manifest blobs once each, safely from many
 // goroutines. Parsed manifests are kept; their bytes are not.
 type Manifests struct {
-	st *storage.Storage
-	mu sync.Mutex
-	m  map[storage.Digest]*manifestEntry
+	st   *storage.Storage
+	mu   sync.Mutex
+	m    map[storage.Digest]*manifestEntry
+	refs *RefCache // nil: every manifest is read
 }
 
 type manifestEntry struct {
@@ -207,18 +231,8 @@ func NewManifests(st *storage.Storage) *Manifests {
 // manifest: another caller, whose context is live, reads it again.
 func (c *Manifests) Get(ctx context.Context, d storage.Digest) (*Manifest, int64, error) {
 	for {
-		e := c.entry(d)
-		e.once.Do(func() {
-			b, err := c.st.ReadBlob(ctx, d)
-			if err != nil {
-				e.err = fmt.Errorf("manifest %s: %w", d, err)
-				return
-			}
-			e.size = int64(len(b))
-			if e.man, err = ParseManifest(b); err != nil {
-				e.err = fmt.Errorf("manifest %s: %w", d, err)
-			}
-		})
+		e, refs := c.entry(d)
+		e.once.Do(func() { e.fill(ctx, c.st, d, refs) })
 		if e.err == nil || ctx.Err() != nil || !(errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
 			return e.man, e.size, e.err
 		}
@@ -230,8 +244,9 @@ func (c *Manifests) Get(ctx context.Context, d storage.Digest) (*Manifest, int64
 	}
 }
 
-// entry is d's cache entry, made when there is none.
-func (c *Manifests) entry(d storage.Digest) *manifestEntry {
+// entry is d's cache entry, made when there is none, and the reference
+// cache attached, if any.
+func (c *Manifests) entry(d storage.Digest) (*manifestEntry, *RefCache) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[d]
@@ -239,5 +254,53 @@ func (c *Manifests) entry(d storage.Digest) *manifestEntry {
 		e = &manifestEntry{}
 		c.m[d] = e
 	}
-	return e
+	return e, c.refs
+}
+
+// fill reads manifest d into e: from the reference cache refs (when not
+// nil) while the blob is unchanged, else from the storage (and notes it
+// in refs).
+func (e *manifestEntry) fill(ctx context.Context, st *storage.Storage, d storage.Digest, refs *RefCache) {
+	if refs == nil {
+		e.read(ctx, st, d, false)
+		return
+	}
+	if re, ok := refs.lookup(ctx, d); ok {
+		e.man, e.size = re.Manifest, re.Stamp.Size
+		return
+	}
+	refs.reads.Add(1)
+	if stamp := e.read(ctx, st, d, true); e.err == nil {
+		refs.note(d, RefEntry{Stamp: stamp, Manifest: e.man})
+	}
+}
+
+// read reads and parses manifest d into e; with a cache attached (refs),
+// with the stamp of what it read.
+func (e *manifestEntry) read(ctx context.Context, st *storage.Storage, d storage.Digest, stamped bool) storage.BlobStamp {
+	var b []byte
+	var stamp storage.BlobStamp
+	var err error
+	if stamped {
+		b, stamp, err = st.ReadManifestStamped(ctx, d)
+	} else {
+		b, err = st.ReadBlob(ctx, d)
+	}
+	if err != nil {
+		e.err = fmt.Errorf("manifest %s: %w", d, err)
+		return stamp
+	}
+	e.size = int64(len(b))
+	if e.man, err = ParseManifest(b); err != nil {
+		e.err = fmt.Errorf("manifest %s: %w", d, err)
+	}
+	return stamp
+}
+
+// UseRefCache makes c answer from refs (and note in it what c reads)
+// from now on: manifests c already holds stay as read.
+func (c *Manifests) UseRefCache(refs *RefCache) {
+	c.mu.Lock()
+	c.refs = refs
+	c.mu.Unlock()
 }

@@ -19,27 +19,31 @@ type BlobListing struct {
 	Anomalies []*AnomalyError
 }
 
-// blobPrefixes are the bounds between the 256 prefix directories, "01" to
-// "ff": a listing split at them lists each prefix directory in a range of
-// its own.
-var blobPrefixes = func() []string {
-	out := make([]string, 0, 255)
-	for b := 1; b < 256; b++ {
-		out = append(out, fmt.Sprintf("%02x", b))
+// blobBounds splits the 256 prefix directories into n ranges of about
+// as many each (1 <= n <= 256): the names of the prefix directories that
+// begin ranges 1 to n-1 ("80" for two). Digests are uniform, so the
+// ranges hold about as many blobs each.
+func blobBounds(n int) []string {
+	n = max(1, min(n, 256))
+	out := make([]string, 0, n-1)
+	for i := 1; i < n; i++ {
+		out = append(out, fmt.Sprintf("%02x", i*256/n))
 	}
 	return out
-}()
+}
 
 // ListBlobs lists the blob store, its prefix directories concurrently (at
 // most jobs at a time). On object storage the keys below blobs/sha256/
-// are listed in ranges (listRanges: about one request per 1,000 blobs,
-// and one more per range); elsewhere the prefix directories are listed
+// are listed in jobs ranges (listRanges: about one request per 1,000
+// blobs, and at most one more per range), and stamp, when not nil, is
+// called with the stamp (size and ETag) of every blob's data, from any
+// goroutine (StampsListed); elsewhere the prefix directories are listed
 // one level each, with the kind of every entry. A symbolic link as the
 // blob store itself is an *AnomalyError. The result does not depend on
 // jobs.
-func (s *Storage) ListBlobs(ctx context.Context, jobs int) (*BlobListing, error) {
+func (s *Storage) ListBlobs(ctx context.Context, jobs int, stamp func(Digest, BlobStamp)) (*BlobListing, error) {
 	if s.objects != nil {
-		return s.objects.listBlobs(ctx, jobs)
+		return s.objects.listBlobs(ctx, jobs, stamp)
 	}
 	prefixes, err := s.ListEntries(ctx, blobAlgorithm)
 	if err != nil {
@@ -106,17 +110,21 @@ func blobPrefixName(name string) bool {
 // listBlobs is ListBlobs on object storage: key <xx>/<hex>/<anything>
 // below blobs/sha256/ is blob <hex> when <hex> is a digest starting with
 // <xx>; any other key is (beneath) a stray entry.
-func (o *objects) listBlobs(ctx context.Context, jobs int) (*BlobListing, error) {
-	found := make([]BlobListing, len(blobPrefixes)+1)
+func (o *objects) listBlobs(ctx context.Context, jobs int, stamp func(Digest, BlobStamp)) (*BlobListing, error) {
+	bounds := blobBounds(jobs)
+	found := make([]BlobListing, len(bounds)+1)
 	root := blobAlgorithm + "/"
-	err := o.listRanges(ctx, blobAlgorithm, blobPrefixes, jobs, func(r int, p string) {
+	err := o.listRanges(ctx, blobAlgorithm, bounds, jobs, func(r int, k listed) {
 		l := &found[r]
-		rel := strings.TrimPrefix(p, root)
+		rel := strings.TrimPrefix(k.path, root)
 		prefix, rest, ok1 := strings.Cut(rel, "/")
-		name, _, ok2 := strings.Cut(rest, "/")
+		name, file, ok2 := strings.Cut(rest, "/")
 		if d, err := ParseHex(name); err == nil && ok1 && ok2 && name[:2] == prefix {
 			if n := len(l.Digests); n == 0 || l.Digests[n-1] != d {
 				l.Digests = append(l.Digests, d)
+			}
+			if file == DataFile && stamp != nil {
+				stamp(d, etagStamp(k.size, k.etag))
 			}
 			return
 		}

@@ -108,6 +108,13 @@ func (o *objects) listDir(ctx context.Context, p string) ([]Entry, error) {
 // readLimited reads object p with a range of limit+1 bytes: more is
 // ErrTooLarge (the object's size, from Content-Range, is named).
 func (o *objects) readLimited(ctx context.Context, p string, limit int64) ([]byte, error) {
+	b, _, err := o.readTagged(ctx, p, limit)
+	return b, err
+}
+
+// readTagged is readLimited that also returns the ETag of the response
+// ("" for an empty object).
+func (o *objects) readTagged(ctx context.Context, p string, limit int64) ([]byte, string, error) {
 	out, err := o.client.GetObjectWithContext(ctx, &s3.GetObjectInput{
 		Bucket: aws.String(o.bucket), Key: aws.String(o.key(p)),
 		Range: aws.String("bytes=0-" + strconv.FormatInt(limit, 10))})
@@ -115,24 +122,25 @@ func (o *objects) readLimited(ctx context.Context, p string, limit int64) ([]byt
 		var ae awserr.RequestFailure
 		switch {
 		case errors.As(err, &ae) && ae.StatusCode() == 404:
-			return nil, o.notFound(p)
+			return nil, "", o.notFound(p)
 		case errors.As(err, &ae) && ae.StatusCode() == 416: // a range of an empty object
-			return o.readEmpty(ctx, p)
+			b, err := o.readEmpty(ctx, p)
+			return b, "", err
 		}
-		return nil, fmt.Errorf("reading %s: %w", p, err)
+		return nil, "", fmt.Errorf("reading %s: %w", p, err)
 	}
 	defer out.Body.Close()
 	if total := rangeTotal(aws.StringValue(out.ContentRange)); total > limit {
-		return nil, tooLarge(total, limit)
+		return nil, "", tooLarge(total, limit)
 	}
 	b, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", p, err)
+		return nil, "", fmt.Errorf("reading %s: %w", p, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, tooLarge(int64(len(b)), limit)
+		return nil, "", tooLarge(int64(len(b)), limit)
 	}
-	return b, nil
+	return b, aws.StringValue(out.ETag), nil
 }
 
 // readEmpty confirms that object p exists and is empty.

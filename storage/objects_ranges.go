@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go/aws"
 	"github.com/aws/aws-sdk-go/service/s3"
@@ -15,11 +16,11 @@ import (
 // dir/bounds[r-1] up to dir/bounds[r], the last range the keys after the
 // last bound. Every request has dir's key and "/" as its prefix, so
 // nothing outside dir is listed, and together the ranges hold exactly the
-// keys one listing of dir holds. f(r, path) is called with the objects of
+// keys one listing of dir holds. f(r, key) is called with the objects of
 // range r in key order, from one goroutine at a time per range (ranges run
 // concurrently). A range costs at most one request more than its keys
 // need: the last page of a range may reach into the next.
-func (o *objects) listRanges(ctx context.Context, dir string, bounds []string, jobs int, f func(r int, p string)) error {
+func (o *objects) listRanges(ctx context.Context, dir string, bounds []string, jobs int, f func(r int, k listed)) error {
 	prefix := o.key(dir) + "/"
 	page := o.page
 	if page == 0 {
@@ -41,7 +42,8 @@ func (o *objects) listRanges(ctx context.Context, dir string, bounds []string, j
 				if last != "" && k > last {
 					return false
 				}
-				f(r, o.path(k))
+				f(r, listed{path: o.path(k), size: aws.Int64Value(obj.Size), mod: aws.TimeValue(obj.LastModified),
+					etag: strings.Trim(aws.StringValue(obj.ETag), `"`)})
 			}
 			return true
 		})

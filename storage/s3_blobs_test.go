@@ -98,7 +98,7 @@ func testS3ListBlobs(t *testing.T, srv *minio.Server) {
 	}
 	for _, jobs := range []int{1, 8} {
 		proxy.Stats(true)
-		l, err := st.ListBlobs(ctx, jobs)
+		l, err := st.ListBlobs(ctx, jobs, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,7 @@ func TestS3(t *testing.T) {
 		"OddKeys":                   testS3OddKeys,
 		"BoundedReads":              testS3BoundedReads,
 		"OpenExact":                 testS3OpenExact,
+		"StampedListings":           testS3StampedListings,
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {

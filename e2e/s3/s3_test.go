@@ -34,6 +34,7 @@ func TestS3(t *testing.T) {
 		"JournalRestore":  testS3JournalRestore,
 		"ParallelListing": testS3ParallelListings,
 		"BlobStoreStray":  testS3BlobStoreStray,
+		"RefCache":        testS3RefCache,
 	}
 	// Not parallel: it sets a process environment variable.
 	t.Run("ConfigEnvOverride", func(t *testing.T) { testS3ConfigEnvOverride(t, newS3Env(t, srv)) })

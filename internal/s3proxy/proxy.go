@@ -41,6 +41,7 @@ type Proxy struct {
 	delay atomic.Int64 // nanoseconds
 
 	mu       sync.Mutex
+	rewrite  ETagRewrite
 	counts   Counts
 	since    time.Time
 	inFlight int64
@@ -69,8 +70,9 @@ func New(target *url.URL, delay time.Duration) *Proxy {
 			r.Out.URL.Scheme = target.Scheme
 			r.Out.URL.Host = target.Host
 		},
-		Transport: t,
-		ErrorLog:  log.New(os.Stderr, "s3proxy: ", log.LstdFlags),
+		Transport:      t,
+		ModifyResponse: p.modifyResponse,
+		ErrorLog:       log.New(os.Stderr, "s3proxy: ", log.LstdFlags),
 	}
 	return p
 }

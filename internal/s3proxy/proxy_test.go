@@ -33,6 +33,7 @@ func TestProxy(t *testing.T) {
 		"Registry28Regprune":   testRegistry28Regprune,
 		"Registry3Upstream":    testRegistry3Upstream,
 		"ClientGoneDuringWait": testClientGone,
+		"ETagRewrite":          testETagRewrite,
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
