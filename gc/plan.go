@@ -110,6 +110,14 @@ func NewPlan(ctx context.Context, st *storage.Storage, opts Options) (*Plan, err
 		return nil, fmt.Errorf("listing blobs: %w", err)
 	}
 	pl.plan.blobs = blobs
+	// On object storage the repositories are listed once, in ranges, and
+	// every listing of the plan below is answered from that listing; the
+	// executor's re-checks list the bucket again.
+	ctx, keys, err := st.Snapshot(ctx, storage.RepositoriesPath(), opts.Jobs)
+	if err != nil {
+		return nil, fmt.Errorf("listing repositories: %w", err)
+	}
+	opts.Log.Debug("gc: repositories listed", "keys", keys)
 	cat, err := st.Catalog(ctx, opts.Jobs)
 	if ae, ok := storage.IsAnomaly(err); ok {
 		pl.refuseAnomaly("", ae)

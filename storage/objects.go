@@ -132,7 +132,7 @@ func (o *objects) path(k string) string { return "/" + strings.TrimPrefix(k, o.p
 func (o *objects) listTree(ctx context.Context, dir string, f func(p string, size int64, mod time.Time)) error {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(o.key(dir) + "/"), MaxKeys: aws.Int64(1000),
 		EncodingType: aws.String(s3.EncodingTypeUrl)}
-	err := o.client.ListObjectsV2PagesWithContext(ctx, in, func(page *s3.ListObjectsV2Output, _ bool) bool {
+	err := o.pages(ctx, in, func(page *s3.ListObjectsV2Output, _ bool) bool {
 		for _, obj := range page.Contents {
 			f(o.path(listedKey(obj.Key)), aws.Int64Value(obj.Size), aws.TimeValue(obj.LastModified))
 		}

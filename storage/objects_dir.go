@@ -23,7 +23,7 @@ func (o *objects) notFound(p string) error {
 
 // firstKey returns the first key beginning with prefix, "" when none.
 func (o *objects) firstKey(ctx context.Context, prefix string) (*s3.Object, error) {
-	out, err := o.client.ListObjectsV2WithContext(ctx, &s3.ListObjectsV2Input{
+	out, err := o.listPage(ctx, &s3.ListObjectsV2Input{
 		Bucket: aws.String(o.bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int64(1), EncodingType: aws.String(s3.EncodingTypeUrl)})
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (o *objects) listDir(ctx context.Context, p string) ([]Entry, error) {
 	var es []Entry
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/"),
 		MaxKeys: aws.Int64(1000), EncodingType: aws.String(s3.EncodingTypeUrl)}
-	err := o.client.ListObjectsV2PagesWithContext(ctx, in, func(page *s3.ListObjectsV2Output, _ bool) bool {
+	err := o.pages(ctx, in, func(page *s3.ListObjectsV2Output, _ bool) bool {
 		for _, obj := range page.Contents {
 			if name := strings.TrimPrefix(listedKey(obj.Key), prefix); name != "" {
 				es = append(es, Entry{Name: name, Kind: KindFile})

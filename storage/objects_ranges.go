@@ -36,7 +36,7 @@ func (o *objects) listRanges(ctx context.Context, dir string, bounds []string, j
 		if r < len(bounds) {
 			last = prefix + bounds[r]
 		}
-		err := o.client.ListObjectsV2PagesWithContext(ctx, in, func(page *s3.ListObjectsV2Output, _ bool) bool {
+		err := o.pages(ctx, in, func(page *s3.ListObjectsV2Output, _ bool) bool {
 			for _, obj := range page.Contents {
 				k := listedKey(obj.Key)
 				if last != "" && k > last {

@@ -24,7 +24,7 @@ type listed struct {
 func (o *objects) listKeys(ctx context.Context, dir string, f func(listed)) error {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(o.bucket), Prefix: aws.String(o.key(dir) + "/"), MaxKeys: aws.Int64(1000),
 		EncodingType: aws.String(s3.EncodingTypeUrl)}
-	err := o.client.ListObjectsV2PagesWithContext(ctx, in, func(page *s3.ListObjectsV2Output, _ bool) bool {
+	err := o.pages(ctx, in, func(page *s3.ListObjectsV2Output, _ bool) bool {
 		for _, obj := range page.Contents {
 			f(listed{path: o.path(listedKey(obj.Key)), size: aws.Int64Value(obj.Size), mod: aws.TimeValue(obj.LastModified),
 				etag: strings.Trim(aws.StringValue(obj.ETag), `"`)})

@@ -25,6 +25,7 @@ func TestS3(t *testing.T) {
 		"LockObjectRefreshed":       testS3LockRefresh,
 		"BulkLeaves":                testS3Leaves,
 		"ListBlobs":                 testS3ListBlobs,
+		"Snapshot":                  testS3Snapshot,
 		"Links":                     testS3Links,
 		"SiblingPrefixes":           testS3SiblingPrefixes,
 		"OddKeys":                   testS3OddKeys,
