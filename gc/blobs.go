@@ -36,7 +36,9 @@ func (pl *planner) listBlobs(ctx context.Context) (*blobStore, error) {
 		pl.plan.refs.ListingDone()
 	}
 	pl.plan.emptyPrefixes = l.Empty
-	return newBlobStore(l.Digests), nil
+	blobs := newBlobStore(l.Digests)
+	pl.plan.refs.UseBlobs(blobs.digests) // the table of what this run reads: no map of every digest
+	return blobs, nil
 }
 
 // statChunk is how many blobs planBlobs stats at once: their LeafInfos

@@ -24,16 +24,15 @@ const RefCacheName = "manifest-refs"
 // known of the blobs that remain. Safe for concurrent use.
 type RefCache struct {
 	st     *storage.Storage
-	old    map[storage.Digest]RefEntry // as loaded; read-only
-	loaded [sha256.Size]byte           // checksum of the file loaded: Save does not write it again
+	old    *loadedRefs        // as loaded (nil: none); read-only but for old.listed
+	loaded [sha256.Size]byte // checksum of the file loaded: Save does not write it again
 
-	// listed holds the stamps the blob listing gave (object storage) of
-	// the digests in old; listing says that a whole listing was noted,
-	// so that a digest it did not give is not in the blob store.
+	// listing says that a whole listing of the blob store gave old.listed
+	// (object storage), so that a digest it did not give is not in the
+	// blob store.
 	mu      sync.Mutex
-	listed  map[storage.Digest]storage.BlobStamp
 	listing bool
-	fresh   map[storage.Digest]RefEntry // read or confirmed by this run
+	fresh   freshRefs // read by this run
 
 	hits, reads atomic.Int64
 }
@@ -43,8 +42,7 @@ type RefCache struct {
 // reason is returned beside it (nil when there was nothing to say) for a
 // log: a cache is never trusted in part, and never needed.
 func LoadRefCache(ctx context.Context, st *storage.Storage) (*RefCache, error) {
-	c := &RefCache{st: st, old: map[storage.Digest]RefEntry{}, listed: map[storage.Digest]storage.BlobStamp{},
-		fresh: map[storage.Digest]RefEntry{}}
+	c := &RefCache{st: st, fresh: freshRefs{enc: newRefEncoder(nil)}}
 	b, err := st.ReadState(ctx, RefCacheName, RefCacheFileLimit)
 	if errors.Is(err, storage.ErrNotFound) {
 		return c, nil
@@ -52,29 +50,39 @@ func LoadRefCache(ctx context.Context, st *storage.Storage) (*RefCache, error) {
 	if err != nil {
 		return c, fmt.Errorf("manifest reference cache ignored: %w", err)
 	}
-	old, err := DecodeRefCache(b)
+	old, err := parseRefCache(b)
 	if err != nil {
 		return c, fmt.Errorf("manifest reference cache ignored, rebuilt: %w", err)
 	}
+	old.listed = make([]packedStamp, old.len())
 	c.old, c.loaded = old, sha256.Sum256(b)
 	return c, nil
 }
 
+// UseBlobs gives the cache the blob store's digests, sorted (gc's listing,
+// not copied nor changed): what this run reads is noted with them as its
+// digest table, without a map of every digest. Before anything is noted
+// only.
+func (c *RefCache) UseBlobs(sorted []storage.Digest) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.fresh.offs) == 0 {
+		c.fresh.enc = newRefEncoder(sorted)
+	}
+}
+
 // Len is the number of entries loaded.
-func (c *RefCache) Len() int { return len(c.old) }
+func (c *RefCache) Len() int { return c.old.len() }
 
 // Stats are the manifests answered from the cache and those read.
 func (c *RefCache) Stats() (hits, reads int64) { return c.hits.Load(), c.reads.Load() }
 
-// Listed notes the stamp the blob listing gave of blob hex (kept only for
-// the cache's entries).
+// Listed notes the stamp the blob listing gave of blob d (kept only for
+// the cache's entries). Safe for concurrent use, a digest at most once.
 func (c *RefCache) Listed(d storage.Digest, st storage.BlobStamp) {
-	if _, ok := c.old[d]; !ok {
-		return
+	if k := c.old.find(d); k >= 0 {
+		c.old.listed[k] = packStamp(st)
 	}
-	c.mu.Lock()
-	c.listed[d] = st
-	c.mu.Unlock()
 }
 
 // ListingDone says that a whole listing of the blob store was noted
@@ -90,37 +98,35 @@ func (c *RefCache) ListingDone() {
 // Anything else (no entry, another stamp, a stat that fails) is a miss:
 // the blob is read, and what that meets is reported as without a cache.
 func (c *RefCache) lookup(ctx context.Context, d storage.Digest) (RefEntry, bool) {
-	e, ok := c.old[d]
-	if !ok {
+	k := c.old.find(d)
+	if k < 0 {
 		return RefEntry{}, false
 	}
+	e := c.old.entry(k)
 	c.mu.Lock()
-	st, inListing := c.listed[d]
 	listing := c.listing
 	c.mu.Unlock()
+	st := c.old.listed[k].stamp()
 	if !listing {
 		var err error
 		if st, err = c.st.StatBlob(ctx, d); err != nil {
 			return RefEntry{}, false
 		}
-	} else if !inListing {
-		return RefEntry{}, false
 	}
 	if !e.Stamp.Matches(st) {
 		return RefEntry{}, false
 	}
 	c.hits.Add(1)
-	c.note(d, e)
 	return e, true
 }
 
-// note records what this run knows of d.
+// note records what this run read of d.
 func (c *RefCache) note(d storage.Digest, e RefEntry) {
 	if e.Stamp.Version == "" || e.Manifest == nil {
 		return
 	}
 	c.mu.Lock()
-	c.fresh[d] = e
+	c.fresh.note(d, e)
 	c.mu.Unlock()
 }
 
@@ -131,25 +137,63 @@ func (c *RefCache) note(d storage.Digest, e RefEntry) {
 // run under the lock saves; a dry run never does.
 func (c *RefCache) Save(ctx context.Context, remains func(storage.Digest) bool) (int, error) {
 	c.mu.Lock()
-	out := make(map[storage.Digest]RefEntry, len(c.fresh))
-	for d, e := range c.fresh {
-		if remains(d) {
-			out[d] = e
-		}
+	defer c.mu.Unlock()
+	kept := c.kept(remains)
+	used := newUsedDigests(c.fresh.enc.base)
+	for _, k := range kept {
+		d, e := c.entryOf(k)
+		used.entry(d, e)
 	}
-	for d, e := range c.old {
-		if _, ok := out[d]; ok || !remains(d) {
-			continue
-		}
-		if st, ok := c.listed[d]; c.listing && (!ok || !e.Stamp.Matches(st)) {
-			continue
-		}
-		out[d] = e
+	enc := newRefEncoder(used.table())
+	var body []byte
+	for _, k := range kept {
+		d, e := c.entryOf(k)
+		body = enc.entry(body, d, e)
 	}
-	c.mu.Unlock()
-	b := EncodeRefCache(out)
+	b := enc.file(body, len(kept))
 	if sha256.Sum256(b) == c.loaded {
-		return len(out), nil // unchanged: no write (on object storage, no PUT)
+		return len(kept), nil // unchanged: no write (on object storage, no PUT)
 	}
-	return len(out), c.st.WriteState(ctx, RefCacheName, b)
+	return len(kept), c.st.WriteState(ctx, RefCacheName, b)
+}
+
+// kept lists, in digest order, the entries Save writes: fresh ones as
+// k >= 0, loaded ones as -1-k. A fresh entry replaces a loaded one of
+// its digest; a loaded one is kept when its blob remains and (when a
+// listing of stamps was noted) has the entry's stamp.
+func (c *RefCache) kept(remains func(storage.Digest) bool) []int {
+	var out []int
+	k := 0 // the next loaded entry
+	keepOld := func(upTo *storage.Digest) {
+		for ; k < c.old.len(); k++ {
+			d := c.old.digestAt(k)
+			if upTo != nil && d.Compare(*upTo) >= 0 {
+				return
+			}
+			if !remains(d) || c.listing && !c.old.entry(k).Stamp.Matches(c.old.listed[k].stamp()) {
+				continue
+			}
+			out = append(out, -1-k)
+		}
+	}
+	for _, f := range c.fresh.sorted() {
+		d := c.fresh.digestAt(f)
+		keepOld(&d)
+		if k < c.old.len() && c.old.digestAt(k) == d {
+			k++ // read again: the fresh entry replaces it
+		}
+		if remains(d) {
+			out = append(out, f)
+		}
+	}
+	keepOld(nil)
+	return out
+}
+
+// entryOf is the entry kept lists as k.
+func (c *RefCache) entryOf(k int) (storage.Digest, RefEntry) {
+	if k >= 0 {
+		return c.fresh.digestAt(k), c.fresh.entry(k)
+	}
+	return c.old.digestAt(-1 - k), c.old.entry(-1 - k)
 }

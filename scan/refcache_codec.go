@@ -70,22 +70,123 @@ func EncodeRefCache(entries map[storage.Digest]RefEntry) []byte {
 		keys = append(keys, d)
 	}
 	slices.SortFunc(keys, storage.Digest.Compare)
-	e := &refEncoder{digests: map[storage.Digest]uint64{}, media: map[string]uint64{}}
+	used := newUsedDigests(nil)
+	for _, d := range keys {
+		used.entry(d, entries[d])
+	}
+	e := newRefEncoder(used.table())
 	var body []byte
 	for _, d := range keys {
 		body = e.entry(body, d, entries[d])
 	}
+	return e.file(body, len(keys))
+}
+
+// usedDigests gathers the digests entries name, for the table of a file
+// that holds those only, sorted (so that the same entries always make the
+// same file): those of the sorted base as bits, the others in a map.
+type usedDigests struct {
+	base  []storage.Digest
+	bits  []uint64
+	other map[storage.Digest]struct{}
+}
+
+func newUsedDigests(base []storage.Digest) *usedDigests {
+	return &usedDigests{base: base, bits: make([]uint64, (len(base)+63)/64), other: map[storage.Digest]struct{}{}}
+}
+
+func (u *usedDigests) add(d storage.Digest) {
+	if i, ok := slices.BinarySearchFunc(u.base, d, storage.Digest.Compare); ok {
+		u.bits[i/64] |= 1 << (i % 64)
+		return
+	}
+	u.other[d] = struct{}{}
+}
+
+// entry adds the digests of entry d.
+func (u *usedDigests) entry(d storage.Digest, e RefEntry) {
+	u.add(d)
+	for _, refs := range [][]Ref{e.Manifest.Children, e.Manifest.Blobs} {
+		for _, r := range refs {
+			u.add(r.Digest)
+		}
+	}
+	if e.Manifest.Subject != nil {
+		u.add(*e.Manifest.Subject)
+	}
+}
+
+// table is every digest added, sorted.
+func (u *usedDigests) table() []storage.Digest {
+	out := make([]storage.Digest, 0, len(u.other))
+	for i, d := range u.base {
+		if u.bits[i/64]&(1<<(i%64)) != 0 {
+			out = append(out, d)
+		}
+	}
+	for d := range u.other {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, storage.Digest.Compare)
+	return out
+}
+
+// refEncoder encodes entries with one digest table: the sorted base
+// (the blob listing, found by binary search, so that a run holds no map
+// of every digest), then the others, numbered as they come.
+type refEncoder struct {
+	base       []storage.Digest // sorted
+	digests    map[storage.Digest]uint64
+	extra      []storage.Digest
+	media      map[string]uint64
+	mediaTable []string
+}
+
+func newRefEncoder(base []storage.Digest) *refEncoder {
+	return &refEncoder{base: base, digests: map[storage.Digest]uint64{}, media: map[string]uint64{}}
+}
+
+// index is d's number in the table, added when it has none.
+func (e *refEncoder) index(d storage.Digest) uint64 {
+	if i, ok := slices.BinarySearchFunc(e.base, d, storage.Digest.Compare); ok {
+		return uint64(i)
+	}
+	i, ok := e.digests[d]
+	if !ok {
+		i = uint64(len(e.base) + len(e.extra))
+		e.digests[d] = i
+		e.extra = append(e.extra, d)
+	}
+	return i
+}
+
+// digestAt is the digest numbered i.
+func (e *refEncoder) digestAt(i uint64) storage.Digest {
+	if i < uint64(len(e.base)) {
+		return e.base[i]
+	}
+	return e.extra[i-uint64(len(e.base))]
+}
+
+func (e *refEncoder) digest(b []byte, d storage.Digest) []byte {
+	return binary.AppendUvarint(b, e.index(d))
+}
+
+// file is the cache's file of the n entries encoded in body.
+func (e *refEncoder) file(body []byte, n int) []byte {
 	var head []byte
-	head = binary.AppendUvarint(head, uint64(len(e.table)))
-	for _, d := range e.table {
-		head = append(head, d[:]...)
+	head = binary.AppendUvarint(head, uint64(len(e.base)+len(e.extra)))
+	for _, table := range [][]storage.Digest{e.base, e.extra} {
+		for _, d := range table {
+			head = append(head, d[:]...)
+		}
 	}
 	head = binary.AppendUvarint(head, uint64(len(e.mediaTable)))
 	for _, m := range e.mediaTable {
 		head = binary.AppendUvarint(head, uint64(len(m)))
 		head = append(head, m...)
 	}
-	head = binary.AppendUvarint(head, uint64(len(keys)))
+	head = binary.AppendUvarint(head, uint64(n))
 	var z bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
 	_, _ = zw.Write(head)
@@ -94,23 +195,6 @@ func EncodeRefCache(entries map[storage.Digest]RefEntry) []byte {
 	sum := sha256.Sum256(z.Bytes())
 	out := fmt.Appendf(nil, "%s %d %d sha256:%s\n", refCacheMagic, RefCacheVersion, z.Len(), hex.EncodeToString(sum[:]))
 	return append(out, z.Bytes()...)
-}
-
-type refEncoder struct {
-	digests    map[storage.Digest]uint64
-	table      []storage.Digest
-	media      map[string]uint64
-	mediaTable []string
-}
-
-func (e *refEncoder) digest(b []byte, d storage.Digest) []byte {
-	i, ok := e.digests[d]
-	if !ok {
-		i = uint64(len(e.table))
-		e.digests[d] = i
-		e.table = append(e.table, d)
-	}
-	return binary.AppendUvarint(b, i)
 }
 
 func (e *refEncoder) entry(b []byte, d storage.Digest, r RefEntry) []byte {

@@ -172,9 +172,13 @@ func FuzzDecodeRefCacheBody(f *testing.F) {
 	}
 	f.Add(body)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, err := decodeRefBody(body)
+		old, err := parseRefBody(body)
 		if err != nil {
 			return
+		}
+		got := make(map[storage.Digest]RefEntry, old.len())
+		for k := range old.len() {
+			got[old.digestAt(k)] = old.entry(k)
 		}
 		for d, e := range got {
 			if e.Manifest == nil || e.Manifest.Kind == "" {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -18,15 +19,30 @@ import (
 // DecodeRefCache decodes the cache's file. Anything but a whole file of
 // this version is an error wrapping ErrBadRefCache.
 func DecodeRefCache(b []byte) (map[storage.Digest]RefEntry, error) {
+	old, err := parseRefCache(b)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[storage.Digest]RefEntry, old.len())
+	for k := range old.len() {
+		out[old.digestAt(k)] = old.entry(k)
+	}
+	return out, nil
+}
+
+// parseRefCache checks the cache's file whole (every entry decoded once)
+// and returns it as loaded refs. Anything but a whole file of this
+// version is an error wrapping ErrBadRefCache.
+func parseRefCache(b []byte) (*loadedRefs, error) {
 	body, err := refCacheBody(b)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRefCache, err)
 	}
-	out, err := decodeRefBody(body)
+	old, err := parseRefBody(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRefCache, err)
 	}
-	return out, nil
+	return old, nil
 }
 
 // refCacheBody checks the header and the body's length and checksum, and
@@ -129,7 +145,7 @@ func (r *refReader) byte() byte {
 	return b[0]
 }
 
-func decodeRefBody(body []byte) (map[storage.Digest]RefEntry, error) {
+func parseRefBody(body []byte) (*loadedRefs, error) {
 	r := &refReader{b: body}
 	table := make([]storage.Digest, r.uvarint(uint64(len(body)/32)))
 	for i := range table {
@@ -142,23 +158,23 @@ func decodeRefBody(body []byte) (map[storage.Digest]RefEntry, error) {
 		media[i] = string(r.bytes(int(r.uvarint(maxMediaType))))
 	}
 	n := r.uvarint(uint64(len(r.b)))
-	out := make(map[storage.Digest]RefEntry, n)
+	old := &loadedRefs{table: table, media: media, entries: r.b, offs: make([]uint32, 0, min(n, uint64(len(r.b)/8)))}
+	if len(r.b) > math.MaxUint32 {
+		r.fail("entries too long")
+	}
 	var prev storage.Digest
 	for i := range n {
-		if len(table) == 0 {
-			r.fail("no digests")
+		if r.err != nil {
 			break
 		}
-		d := table[r.uvarint(uint64(len(table)-1))]
+		off := uint32(len(old.entries) - len(r.b))
+		d := r.digest(sliceTable(table))
 		if i > 0 && d.Compare(prev) <= 0 {
 			r.fail("entries out of order")
 		}
 		prev = d
-		e := r.entry(table, media)
-		if r.err != nil {
-			return nil, r.err
-		}
-		out[d] = e
+		r.entry(sliceTable(table), media)
+		old.offs = append(old.offs, off)
 	}
 	if r.err == nil && len(r.b) > 0 {
 		r.fail("trailing bytes")
@@ -166,10 +182,34 @@ func decodeRefBody(body []byte) (map[storage.Digest]RefEntry, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	return out, nil
+	return old, nil
 }
 
-func (r *refReader) entry(table []storage.Digest, media []string) RefEntry {
+// digestTable is a table entries number digests in: its length, and the
+// digest numbered i < length.
+type digestTable struct {
+	n  uint64
+	at func(uint64) storage.Digest
+}
+
+func sliceTable(t []storage.Digest) digestTable {
+	return digestTable{uint64(len(t)), func(i uint64) storage.Digest { return t[i] }}
+}
+
+// digest reads a digest's number in table.
+func (r *refReader) digest(table digestTable) storage.Digest {
+	if table.n == 0 {
+		r.fail("no digests")
+		return storage.Digest{}
+	}
+	i := r.uvarint(table.n - 1)
+	if r.err != nil {
+		return storage.Digest{}
+	}
+	return table.at(i)
+}
+
+func (r *refReader) entry(table digestTable, media []string) RefEntry {
 	var e RefEntry
 	e.Stamp.Size = r.varint()
 	switch r.byte() {
@@ -195,13 +235,7 @@ func (r *refReader) entry(table []storage.Digest, media []string) RefEntry {
 		return e
 	}
 	m.Kind = kindCodes[kind]
-	ref := func() storage.Digest {
-		if len(table) == 0 {
-			r.fail("no digests")
-			return storage.Digest{}
-		}
-		return table[r.uvarint(uint64(len(table)-1))]
-	}
+	ref := func() storage.Digest { return r.digest(table) }
 	for _, refs := range []*[]Ref{&m.Children, &m.Blobs} {
 		n := r.uvarint(uint64(len(r.b) / 2))
 		if n > 0 {

@@ -1,7 +1,11 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"fmt"
+	"math"
 	"net/url"
 	"sort"
 	"strings"
@@ -22,17 +26,66 @@ import (
 type snapshot struct {
 	o      *objects // the bucket it was listed from
 	prefix string   // key of the directory and "/"
-	keys   []snapKey
+	// The keys, sorted, without the prefix, one after another in names;
+	// key i is names[ends[i-1]:ends[i]] (about 90 bytes a key on a
+	// registry, where strings and a time.Time each took 200).
+	names []byte
+	ends  []uint32
+	attrs []snapAttrs
 }
 
-// snapKey is one key as listed: the key decoded (listedKey), its size,
-// modification time and ETag as the listing gave them.
-type snapKey struct {
-	key  string
-	size int64
-	mod  time.Time
-	etag string
+// snapAttrs is what the listing said of one key: size, modification time
+// (Unix nanoseconds) and ETag, held as its 16 bytes when it is 32 hex
+// digits (an MD5, or a KMS ETag of that form), else in etagText.
+type snapAttrs struct {
+	size     int64
+	mod      int64
+	etag     [16]byte
+	etagText string
 }
+
+func newSnapAttrs(k listed) snapAttrs {
+	a := snapAttrs{size: k.size, mod: k.mod.UnixNano()}
+	if len(k.etag) == 32 && strings.ToLower(k.etag) == k.etag {
+		if _, err := hex.Decode(a.etag[:], []byte(k.etag)); err == nil {
+			return a
+		}
+	}
+	a.etagText = k.etag
+	return a
+}
+
+// etagOf is the ETag as listed (quotes removed).
+func (a *snapAttrs) etagOf() string {
+	if a.etagText != "" {
+		return a.etagText
+	}
+	return hex.EncodeToString(a.etag[:])
+}
+
+// rel is key i without the prefix (a view of names: not to be kept).
+func (snap *snapshot) rel(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = snap.ends[i-1]
+	}
+	return snap.names[start:snap.ends[i]]
+}
+
+// search is the index of the first key whose rest (after the prefix) is
+// at least rel, or, with after, greater than rel.
+func (snap *snapshot) search(rel string, after bool) int {
+	return sort.Search(snap.len(), func(i int) bool {
+		if c := bytes.Compare(snap.rel(i), []byte(rel)); after {
+			return c > 0
+		} else {
+			return c >= 0
+		}
+	})
+}
+
+// len is the number of keys.
+func (snap *snapshot) len() int { return len(snap.ends) }
 
 type snapshotKey struct{}
 
@@ -53,7 +106,7 @@ func (s *Storage) Snapshot(ctx context.Context, dir string, jobs int) (_ context
 	if err != nil {
 		return nil, 0, err
 	}
-	return context.WithValue(ctx, snapshotKey{}, snap), len(snap.keys), nil
+	return context.WithValue(ctx, snapshotKey{}, snap), snap.len(), nil
 }
 
 func (o *objects) snapshot(ctx context.Context, dir string, jobs int) (*snapshot, error) {
@@ -70,20 +123,38 @@ func (o *objects) snapshot(ctx context.Context, dir string, jobs int) (*snapshot
 	}
 	sort.Strings(names)
 	bounds := rangeBounds(names, jobs)
-	found := make([][]snapKey, len(bounds)+1)
+	prefix := o.key(dir) + "/"
+	found := make([]snapshot, len(bounds)+1)
 	err = o.listRanges(ctx, dir, bounds, jobs, func(r int, k listed) {
-		found[r] = append(found[r], snapKey{key: o.key(k.path), size: k.size, mod: k.mod, etag: k.etag})
+		part := &found[r]
+		part.names = append(part.names, strings.TrimPrefix(o.key(k.path), prefix)...)
+		part.ends = append(part.ends, uint32(len(part.names)))
+		part.attrs = append(part.attrs, newSnapAttrs(k))
 	})
 	if err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, ks := range found {
-		n += len(ks)
+	return joinSnapshots(o, prefix, found)
+}
+
+// joinSnapshots joins the snapshots of consecutive ranges, in order.
+func joinSnapshots(o *objects, prefix string, parts []snapshot) (*snapshot, error) {
+	var names, keys int
+	for _, p := range parts {
+		names, keys = names+len(p.names), keys+len(p.ends)
 	}
-	snap := &snapshot{o: o, prefix: o.key(dir) + "/", keys: make([]snapKey, 0, n)}
-	for _, ks := range found {
-		snap.keys = append(snap.keys, ks...)
+	if names > math.MaxUint32 {
+		return nil, fmt.Errorf("listing %s: %d bytes of key names: more than a snapshot holds", prefix, names)
+	}
+	snap := &snapshot{o: o, prefix: prefix, names: make([]byte, 0, names), ends: make([]uint32, 0, keys),
+		attrs: make([]snapAttrs, 0, keys)}
+	for _, p := range parts {
+		base := uint32(len(snap.names))
+		snap.names = append(snap.names, p.names...)
+		for _, e := range p.ends {
+			snap.ends = append(snap.ends, base+e)
+		}
+		snap.attrs = append(snap.attrs, p.attrs...)
 	}
 	return snap, nil
 }
@@ -151,32 +222,54 @@ func (snap *snapshot) serve(in *s3.ListObjectsV2Input, f func(*s3.ListObjectsV2O
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	ks := snap.keys
-	i := sort.Search(len(ks), func(i int) bool { return ks[i].key >= prefix })
-	if after := aws.StringValue(in.StartAfter); after >= prefix {
-		i = sort.Search(len(ks), func(i int) bool { return ks[i].key > after })
+	n := snap.len()
+	p := prefix[len(snap.prefix):] // covering: prefix begins with snap.prefix
+	i := snap.search(p, false)
+	switch after := aws.StringValue(in.StartAfter); {
+	case after < prefix:
+	case strings.HasPrefix(after, snap.prefix):
+		i = snap.search(after[len(snap.prefix):], true)
+	default: // after every key of the snapshot
+		i = n
 	}
 	page := &s3.ListObjectsV2Output{}
-	n := 0
-	for i < len(ks) && strings.HasPrefix(ks[i].key, prefix) {
-		k := ks[i]
-		if j := strings.Index(k.key[len(prefix):], delim); delim != "" && j >= 0 {
-			cp := k.key[:len(prefix)+j+len(delim)]
-			page.CommonPrefixes = append(page.CommonPrefixes, &s3.CommonPrefix{Prefix: encode(cp)})
-			for i < len(ks) && strings.HasPrefix(ks[i].key, cp) {
-				i++
+	count := 0
+	for i < n && bytes.HasPrefix(snap.rel(i), []byte(p)) {
+		rel := snap.rel(i)
+		if j := bytes.Index(rel[len(p):], []byte(delim)); delim != "" && j >= 0 {
+			cp := string(rel[:len(p)+j+len(delim)])
+			page.CommonPrefixes = append(page.CommonPrefixes, &s3.CommonPrefix{Prefix: encode(snap.prefix + cp)})
+			if end := prefixEnd(cp); end == "" {
+				i = n
+			} else {
+				i = max(i+1, snap.search(end, false)) // past every key beginning with cp
 			}
 		} else {
-			page.Contents = append(page.Contents, &s3.Object{Key: encode(k.key), Size: aws.Int64(k.size),
-				LastModified: aws.Time(k.mod), ETag: aws.String(`"` + k.etag + `"`)})
+			a := &snap.attrs[i]
+			page.Contents = append(page.Contents, &s3.Object{Key: encode(snap.prefix + string(rel)), Size: aws.Int64(a.size),
+				LastModified: aws.Time(time.Unix(0, a.mod).UTC()), ETag: aws.String(`"` + a.etagOf() + `"`)})
 			i++
 		}
-		if n++; n == limit && i < len(ks) && strings.HasPrefix(ks[i].key, prefix) {
+		if count++; count == limit && i < n && bytes.HasPrefix(snap.rel(i), []byte(p)) {
 			if !f(page, false) {
 				return
 			}
-			page, n = &s3.ListObjectsV2Output{}, 0
+			page, count = &s3.ListObjectsV2Output{}, 0
 		}
 	}
 	f(page, true)
+}
+
+// prefixEnd is the least string greater than every string beginning with
+// p ("" for none: p is all 0xff bytes).
+func prefixEnd(p string) string {
+	b := []byte(p)
+	for len(b) > 0 {
+		if b[len(b)-1] < 0xff {
+			b[len(b)-1]++
+			return string(b)
+		}
+		b = b[:len(b)-1]
+	}
+	return ""
 }
