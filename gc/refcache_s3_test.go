@@ -126,6 +126,7 @@ func TestS3RefCacheAndTagLinks(t *testing.T) {
 	t.Run("BlobReplaced", func(t *testing.T) { t.Parallel(); testS3BlobReplaced(t, newS3Bucket(t, srv)) })
 	t.Run("LinkOutsideHistory", func(t *testing.T) { t.Parallel(); testS3LinkOutsideHistory(t, newS3Bucket(t, srv)) })
 	t.Run("CorruptCache", func(t *testing.T) { t.Parallel(); testS3CorruptCache(t, newS3Bucket(t, srv)) })
+	t.Run("ListFloor", func(t *testing.T) { t.Parallel(); testS3ListFloor(t, newS3Bucket(t, srv)) })
 }
 
 func pushSample(t *testing.T, b *s3Bucket) {
@@ -265,4 +266,47 @@ func testS3CorruptCache(t *testing.T, b *s3Bucket) {
 	if _, c := b.plan(t, untagged()); c.GetData != 0 {
 		t.Errorf("the cache was not rebuilt: %d manifest GETs", c.GetData)
 	}
+}
+
+// A plan with nothing new to read lists the bucket about as a bare
+// listing does: the repositories and the blob store once each, in
+// --jobs ranges (at most one request more per range), not each
+// repository's tags, revisions, layer links and uploads apart (five
+// listings a repository, and the catalog's walk, before); no manifest is
+// read.
+func testS3ListFloor(t *testing.T, b *s3Bucket) {
+	for i := range 12 {
+		repo := fmt.Sprintf("team%d/app-%d", i%3, i)
+		b.r.PushImage(t, repo+":v1")
+		b.r.PushImage(t, repo+":v2")
+	}
+	b.r.PushImage(t, "team0/app-0:v1") // v1's old manifest: untagged
+	first, _ := b.run(t, untagged())
+	if len(values(first.Manifests())) != 1 {
+		t.Fatalf("first gc removed %v, want team0/app-0's old v1", values(first.Manifests()))
+	}
+	n := 0 // keys of the bucket: a bare listing takes a request per 1,000
+	err := b.raw.Walk(context.Background(), "/", func(fi driver.FileInfo) error {
+		if !fi.IsDir() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := int64(n+999) / 1000
+	jobs := int64(untagged().Jobs)
+	p, c := b.plan(t, untagged())
+	if c.GetData != 0 || c.GetLink != 0 {
+		t.Errorf("plan: %d manifest GETs, %d link GETs, want none: %+v", c.GetData, c.GetLink, c.Paths)
+	}
+	// The blob store in jobs ranges, the repositories' entries once and
+	// in at most jobs ranges, the cache, the lock's state directory.
+	if limit := bare*11/10 + 2*jobs + 8; c.List > limit {
+		t.Errorf("plan: %d LISTs for %d keys (%d pages), want at most %d: %+v", c.List, n, bare, limit, c.Paths)
+	}
+	samePlan(t, p, b.cold(t, untagged()))
+	t.Logf("plan: %d requests, %d LIST, for %d keys", c.Total, c.List, n)
+	b.r.AssertAllTagsWhole(t)
 }
