@@ -24,7 +24,7 @@ const RefCacheName = "manifest-refs"
 // known of the blobs that remain. Safe for concurrent use.
 type RefCache struct {
 	st     *storage.Storage
-	old    *loadedRefs        // as loaded (nil: none); read-only but for old.listed
+	old    *loadedRefs       // as loaded (nil: none); read-only but for old.listed
 	loaded [sha256.Size]byte // checksum of the file loaded: Save does not write it again
 
 	// listing says that a whole listing of the blob store gave old.listed

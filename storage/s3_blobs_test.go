@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
-	"github.com/aws/aws-sdk-go/aws/credentials"
-	"github.com/aws/aws-sdk-go/aws/session"
 	"github.com/aws/aws-sdk-go/service/s3"
 	"github.com/regprune/regprune/internal/minio"
 	"github.com/regprune/regprune/internal/s3proxy"
@@ -93,7 +91,7 @@ func testS3ListBlobs(t *testing.T, srv *minio.Server) {
 
 	pages := 0 // the bare listing of the blob store, through the proxy
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(root + "blobs/sha256/"), MaxKeys: aws.Int64(10)}
-	if err := endpointClient(t, ts.URL).ListObjectsV2PagesWithContext(ctx, in, func(*s3.ListObjectsV2Output, bool) bool { pages++; return true }); err != nil {
+	if err := minio.ClientAt(t, ts.URL).ListObjectsV2PagesWithContext(ctx, in, func(*s3.ListObjectsV2Output, bool) bool { pages++; return true }); err != nil {
 		t.Fatal(err)
 	}
 	for _, jobs := range []int{1, 8} {
@@ -129,17 +127,4 @@ func putKeys(t *testing.T, c *s3.S3, bucket string, keys []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// endpointClient is an S3 client of the test MinIO at another endpoint
-// (a proxy in front of it).
-func endpointClient(t *testing.T, endpoint string) *s3.S3 {
-	t.Helper()
-	sess, err := session.NewSession(aws.NewConfig().
-		WithEndpoint(endpoint).WithRegion(minio.Region).WithS3ForcePathStyle(true).WithDisableSSL(true).
-		WithCredentials(credentials.NewStaticCredentials(minio.AccessKey, minio.SecretKey, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s3.New(sess)
 }

@@ -23,8 +23,15 @@ var buckets atomic.Int64
 // Client is an S3 client for the server (bucket set-up, direct reads).
 func (s *Server) Client(t testing.TB) *s3.S3 {
 	t.Helper()
+	return ClientAt(t, s.Endpoint)
+}
+
+// ClientAt is an S3 client (aws-sdk-go, SigV4, path style) of the test
+// MinIO at endpoint: its own, or a proxy's in front of it.
+func ClientAt(t testing.TB, endpoint string) *s3.S3 {
+	t.Helper()
 	sess, err := session.NewSession(aws.NewConfig().
-		WithEndpoint(s.Endpoint).WithRegion(Region).WithS3ForcePathStyle(true).WithDisableSSL(true).
+		WithEndpoint(endpoint).WithRegion(Region).WithS3ForcePathStyle(true).WithDisableSSL(true).
 		WithCredentials(credentials.NewStaticCredentials(AccessKey, SecretKey, "")))
 	if err != nil {
 		t.Fatalf("minio: session: %v", err)

@@ -15,8 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go/aws"
 	"github.com/aws/aws-sdk-go/aws/awserr"
-	"github.com/aws/aws-sdk-go/aws/credentials"
-	"github.com/aws/aws-sdk-go/aws/session"
 	"github.com/aws/aws-sdk-go/service/s3"
 	"github.com/regprune/regprune/internal/minio"
 )
@@ -57,17 +55,8 @@ func startProxy(t *testing.T, srv *minio.Server, delay time.Duration) (*Proxy, s
 	return p, ts.URL
 }
 
-// client is an S3 client (aws-sdk-go, SigV4, path style) of endpoint.
-func client(t *testing.T, endpoint string) *s3.S3 {
-	t.Helper()
-	sess, err := session.NewSession(aws.NewConfig().
-		WithEndpoint(endpoint).WithRegion(minio.Region).WithS3ForcePathStyle(true).WithDisableSSL(true).
-		WithCredentials(credentials.NewStaticCredentials(minio.AccessKey, minio.SecretKey, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s3.New(sess)
-}
+// client is an S3 client of the test MinIO at endpoint (the proxy's).
+func client(t *testing.T, endpoint string) *s3.S3 { return minio.ClientAt(t, endpoint) }
 
 // expect checks the counts since the last reset against want (Ops and
 // Status compared whole, Paths when want has them; InFlightMax, Delay and
