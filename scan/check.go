@@ -112,6 +112,12 @@ func Check(ctx context.Context, st *storage.Storage, opts CheckOptions) (*CheckR
 	c := newChecker(st, opts)
 	repos := opts.Repositories
 	if repos == nil {
+		// On object storage every repository is listed once (in ranges),
+		// and every listing below is answered from it.
+		var err error
+		if ctx, _, err = st.Snapshot(ctx, storage.RepositoriesPath(), c.jobs); err != nil {
+			return nil, err
+		}
 		cat, err := st.Catalog(ctx, c.jobs)
 		if err != nil {
 			return nil, err

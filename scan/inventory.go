@@ -107,6 +107,12 @@ func Take(ctx context.Context, st *storage.Storage, opts InventoryOptions) (*Inv
 	if in.mans == nil {
 		in.mans = NewManifests(st)
 	}
+	// On object storage every repository is listed once (in ranges), and
+	// every listing below is answered from it.
+	ctx, _, err := st.Snapshot(ctx, storage.RepositoriesPath(), jobs)
+	if err != nil {
+		return nil, err
+	}
 	cat, err := st.Catalog(ctx, jobs)
 	if err != nil {
 		return nil, err
