@@ -32,35 +32,40 @@ type snapshot struct {
 	names []byte
 	ends  []uint32
 	attrs []snapAttrs
+	etags map[int]string // ETags of other forms, by key
 }
 
 // snapAttrs is what the listing said of one key: size, modification time
-// (Unix nanoseconds) and ETag, held as its 16 bytes when it is 32 hex
-// digits (an MD5, or a KMS ETag of that form), else in etagText.
+// (Unix nanoseconds) and ETag, held as its 16 bytes when it is 32
+// lower-case hex digits (an MD5, or a KMS ETag of that form: 32 bytes a
+// key in all); another ETag is kept in the snapshot's etags, by key.
 type snapAttrs struct {
-	size     int64
-	mod      int64
-	etag     [16]byte
-	etagText string
+	size int64
+	mod  int64
+	etag [16]byte
 }
 
-func newSnapAttrs(k listed) snapAttrs {
+// attrsOf packs what the listing said of key k (the i-th of its part).
+func (snap *snapshot) attrsOf(i int, k listed) snapAttrs {
 	a := snapAttrs{size: k.size, mod: k.mod.UnixNano()}
 	if len(k.etag) == 32 && strings.ToLower(k.etag) == k.etag {
 		if _, err := hex.Decode(a.etag[:], []byte(k.etag)); err == nil {
 			return a
 		}
 	}
-	a.etagText = k.etag
+	if snap.etags == nil {
+		snap.etags = map[int]string{}
+	}
+	snap.etags[i] = k.etag
 	return a
 }
 
-// etagOf is the ETag as listed (quotes removed).
-func (a *snapAttrs) etagOf() string {
-	if a.etagText != "" {
-		return a.etagText
+// etagOf is the ETag of key i as listed (quotes removed).
+func (snap *snapshot) etagOf(i int) string {
+	if e, ok := snap.etags[i]; ok {
+		return e
 	}
-	return hex.EncodeToString(a.etag[:])
+	return hex.EncodeToString(snap.attrs[i].etag[:])
 }
 
 // rel is key i without the prefix (a view of names: not to be kept).
@@ -129,7 +134,7 @@ func (o *objects) snapshot(ctx context.Context, dir string, jobs int) (*snapshot
 		part := &found[r]
 		part.names = append(part.names, strings.TrimPrefix(o.key(k.path), prefix)...)
 		part.ends = append(part.ends, uint32(len(part.names)))
-		part.attrs = append(part.attrs, newSnapAttrs(k))
+		part.attrs = append(part.attrs, part.attrsOf(len(part.attrs), k))
 	})
 	if err != nil {
 		return nil, err
@@ -150,6 +155,12 @@ func joinSnapshots(o *objects, prefix string, parts []snapshot) (*snapshot, erro
 		attrs: make([]snapAttrs, 0, keys)}
 	for _, p := range parts {
 		base := uint32(len(snap.names))
+		for i, e := range p.etags {
+			if snap.etags == nil {
+				snap.etags = map[int]string{}
+			}
+			snap.etags[len(snap.attrs)+i] = e
+		}
 		snap.names = append(snap.names, p.names...)
 		for _, e := range p.ends {
 			snap.ends = append(snap.ends, base+e)
@@ -247,7 +258,7 @@ func (snap *snapshot) serve(in *s3.ListObjectsV2Input, f func(*s3.ListObjectsV2O
 		} else {
 			a := &snap.attrs[i]
 			page.Contents = append(page.Contents, &s3.Object{Key: encode(snap.prefix + string(rel)), Size: aws.Int64(a.size),
-				LastModified: aws.Time(time.Unix(0, a.mod).UTC()), ETag: aws.String(`"` + a.etagOf() + `"`)})
+				LastModified: aws.Time(time.Unix(0, a.mod).UTC()), ETag: aws.String(`"` + snap.etagOf(i) + `"`)})
 			i++
 		}
 		if count++; count == limit && i < n && bytes.HasPrefix(snap.rel(i), []byte(p)) {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ func FuzzSnapshotServe(f *testing.F) {
 			if i%3 == 0 {
 				etag = fmt.Sprintf("kms-%d", i)
 			}
-			snap.attrs = append(snap.attrs, newSnapAttrs(listed{size: int64(i), mod: time.Unix(int64(i), 0), etag: etag}))
+			snap.attrs = append(snap.attrs, snap.attrsOf(i, listed{size: int64(i), mod: time.Unix(int64(i), 0), etag: etag}))
 		}
 		prefix, after = root+prefix, root+after
 		if after == root {
@@ -75,7 +76,11 @@ func FuzzSnapshotServe(f *testing.F) {
 			}
 			for _, o := range p.Contents {
 				i := slices.Index(keys, *o.Key)
-				if i < 0 || aws.Int64Value(o.Size) != int64(i) || aws.TimeValue(o.LastModified).Unix() != int64(i) {
+				etag := fmt.Sprintf(`"%032x"`, i)
+				if i%3 == 0 {
+					etag = fmt.Sprintf(`"kms-%d"`, i)
+				}
+				if i < 0 || aws.Int64Value(o.Size) != int64(i) || aws.TimeValue(o.LastModified).Unix() != int64(i) || *o.ETag != etag {
 					t.Fatalf("key %q: %v", *o.Key, o)
 				}
 				got = append(got, "key "+*o.Key)
@@ -100,4 +105,51 @@ func TestPrefixEnd(t *testing.T) {
 			t.Errorf("prefixEnd(%q) = %q, want %q", p, got, want)
 		}
 	}
+}
+
+// BenchmarkSnapshotMemory reports what a snapshot holds per key of a
+// registry's repositories/ (200 repositories of 20 tags: a layer link, a
+// revision and a tag's current link and history entry each, uploads
+// none), the heap it keeps after the listing's garbage is collected.
+func BenchmarkSnapshotMemory(b *testing.B) {
+	const root = "docker/registry/v2/repositories/"
+	var keys []listed
+	for r := range 200 {
+		for t := range 20 {
+			d := fmt.Sprintf("%064x", r*20+t+1<<40)
+			repo := fmt.Sprintf("team-%d/app-%d", r%7, r)
+			for _, k := range []string{
+				repo + "/_layers/sha256/" + d + "/link",
+				repo + "/_manifests/revisions/sha256/" + d + "/link",
+				fmt.Sprintf("%s/_manifests/tags/v%d/current/link", repo, t),
+				fmt.Sprintf("%s/_manifests/tags/v%d/index/sha256/%s/link", repo, t, d),
+			} {
+				keys = append(keys, listed{path: "/" + root + k, size: 71, mod: time.Unix(1, 0), etag: fmt.Sprintf("%032x", len(keys))})
+			}
+		}
+	}
+	slices.SortFunc(keys, func(a, b listed) int { return strings.Compare(a.path, b.path) })
+	o := &objects{}
+	var held uint64
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		part := snapshot{}
+		for _, k := range keys {
+			part.names = append(part.names, strings.TrimPrefix(k.path, "/"+root)...)
+			part.ends = append(part.ends, uint32(len(part.names)))
+			part.attrs = append(part.attrs, part.attrsOf(len(part.attrs), k))
+		}
+		snap, err := joinSnapshots(o, root, []snapshot{part})
+		if err != nil {
+			b.Fatal(err)
+		}
+		part = snapshot{}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(snap)
+	}
+	b.ReportMetric(float64(held)/float64(len(keys)), "B/key")
 }
