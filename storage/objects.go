@@ -36,6 +36,8 @@ type objects struct {
 	// page is the keys a listing of listRanges asks for at once: 0 for
 	// 1,000, S3's most (tests ask for fewer, to list pages of few keys).
 	page int64
+	// snapshotLimit, when not 0, replaces SnapshotKeyLimit (tests).
+	snapshotLimit int
 }
 
 // deleteBatch is the most keys one DeleteObjects takes.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
@@ -94,6 +96,14 @@ func (snap *snapshot) len() int { return len(snap.ends) }
 
 type snapshotKey struct{}
 
+// SnapshotKeyLimit is the most keys a snapshot holds (about 130 bytes
+// each: 260 MB): a larger directory is not held, and listed piecemeal as
+// without a snapshot (more requests, no more memory).
+const SnapshotKeyLimit = 2_000_000
+
+// errSnapshotFull stops the listing of a snapshot past SnapshotKeyLimit.
+var errSnapshotFull = errors.New("snapshot full")
+
 // Snapshot lists every object beneath directory dir once, in up to jobs
 // ranges listed concurrently (split at dir's own entries, from one
 // listing of dir with a delimiter), and returns a context under which
@@ -102,19 +112,28 @@ type snapshotKey struct{}
 // during the listing, as with any listing; a caller that must see later
 // changes (a re-check before deleting) uses a context without it. Only
 // object storage with bulk access has snapshots: elsewhere ctx is
-// returned as is. keys is the number of keys held.
+// returned as is, and so it is when dir holds more than
+// SnapshotKeyLimit keys (keys is then -1). keys is the number of keys
+// held.
 func (s *Storage) Snapshot(ctx context.Context, dir string, jobs int) (_ context.Context, keys int, err error) {
 	if s.objects == nil {
 		return ctx, 0, nil
 	}
-	snap, err := s.objects.snapshot(ctx, dir, jobs)
+	limit := SnapshotKeyLimit
+	if s.objects.snapshotLimit > 0 {
+		limit = s.objects.snapshotLimit
+	}
+	snap, err := s.objects.snapshot(ctx, dir, jobs, limit)
+	if errors.Is(err, errSnapshotFull) {
+		return ctx, -1, nil
+	}
 	if err != nil {
 		return nil, 0, err
 	}
 	return context.WithValue(ctx, snapshotKey{}, snap), snap.len(), nil
 }
 
-func (o *objects) snapshot(ctx context.Context, dir string, jobs int) (*snapshot, error) {
+func (o *objects) snapshot(ctx context.Context, dir string, jobs, limit int) (*snapshot, error) {
 	es, err := o.listDir(ctx, dir)
 	if isNotFound(err) {
 		return &snapshot{o: o, prefix: o.key(dir) + "/"}, nil
@@ -130,12 +149,22 @@ func (o *objects) snapshot(ctx context.Context, dir string, jobs int) (*snapshot
 	bounds := rangeBounds(names, jobs)
 	prefix := o.key(dir) + "/"
 	found := make([]snapshot, len(bounds)+1)
-	err = o.listRanges(ctx, dir, bounds, jobs, func(r int, k listed) {
+	lctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var n atomic.Int64
+	err = o.listRanges(lctx, dir, bounds, jobs, func(r int, k listed) {
+		if n.Add(1) > int64(limit) {
+			stop(errSnapshotFull)
+			return
+		}
 		part := &found[r]
 		part.names = append(part.names, strings.TrimPrefix(o.key(k.path), prefix)...)
 		part.ends = append(part.ends, uint32(len(part.names)))
 		part.attrs = append(part.attrs, part.attrsOf(len(part.attrs), k))
 	})
+	if cause := context.Cause(lctx); errors.Is(cause, errSnapshotFull) && ctx.Err() == nil {
+		return nil, cause
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -128,6 +128,13 @@ func testS3Snapshot(t *testing.T, srv *minio.Server) {
 			}
 		}
 	}
+	// Past its limit a snapshot is not held: the context lists the bucket.
+	st.objects.snapshotLimit = 5
+	full, n, err := st.Snapshot(ctx, RepositoriesPath(), 4)
+	st.objects.snapshotLimit = 0
+	if err != nil || n != -1 || full != ctx {
+		t.Errorf("a snapshot past its limit: %d keys, %v, same context %v", n, err, full == ctx)
+	}
 	sctx, _, err := st.Snapshot(ctx, RepositoriesPath(), 4)
 	if err != nil {
 		t.Fatal(err)
