@@ -258,6 +258,13 @@ func (x *executor) recheckBlobs(ctx context.Context) (digestSet, error) {
 	if len(x.p.blobRemovals) == 0 {
 		return rescued, nil
 	}
+	// On object storage, one listing of repositories/ now (in ranges)
+	// answers every listing of the re-check: as fresh as a listing per
+	// directory, at a request per 1,000 keys.
+	ctx, _, err := x.st.Snapshot(ctx, storage.RepositoriesPath(), x.opts.Jobs)
+	if err != nil {
+		return nil, fmt.Errorf("re-check: %w", err)
+	}
 	cat, err := x.st.Catalog(ctx, x.opts.Jobs)
 	if err != nil {
 		return nil, fmt.Errorf("re-check: %w", err)
