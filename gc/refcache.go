@@ -12,6 +12,14 @@ import (
 // entry was read with is not read again. A cache that cannot be used is
 // an empty one, said in the debug log.
 func (pl *planner) loadRefCache(ctx context.Context) {
+	if pl.shared != nil {
+		if refs := pl.shared.RefCache(); refs != nil {
+			// Shared with the caller (prune, scan), attached before it
+			// read anything: it knows every manifest read through it.
+			pl.plan.refs = refs
+			return
+		}
+	}
 	refs, why := scan.LoadRefCache(ctx, pl.st)
 	if why != nil {
 		pl.opts.Log.Debug("gc: "+why.Error(), "cache", storage.StateFilePath(scan.RefCacheName))

@@ -304,3 +304,10 @@ func (c *Manifests) UseRefCache(refs *RefCache) {
 	c.refs = refs
 	c.mu.Unlock()
 }
+
+// RefCache is the reference cache attached (UseRefCache), nil when none.
+func (c *Manifests) RefCache() *RefCache {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refs
+}

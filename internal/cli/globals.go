@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regprune/regprune/scan"
 	"github.com/regprune/regprune/storage"
 	"github.com/urfave/cli/v2"
 )
@@ -160,4 +161,18 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// manifests is a manifest cache over the storage that reads through the
+// manifest reference cache (.regprune/manifest-refs), attached before
+// anything is read, so that gc, given it as gc.Options.Manifests, knows
+// (and a real run saves) every manifest the command read.
+func (e *env) manifests() *scan.Manifests {
+	mans := scan.NewManifests(e.st)
+	refs, why := scan.LoadRefCache(e.c.Context, e.st)
+	if why != nil {
+		e.log.Debug(why.Error(), "cache", storage.StateFilePath(scan.RefCacheName))
+	}
+	mans.UseRefCache(refs)
+	return mans
 }

@@ -259,7 +259,7 @@ func prunePlan(e *env, req pruneRequest, repos []string) (*pruneResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	use, mans := req.use.use, scan.NewManifests(e.st)
+	use, mans := req.use.use, e.manifests()
 	if use.Children, err = readChildren(e.c.Context, mans, req.rules, use, tags, req.gc.Jobs); err != nil {
 		return nil, err
 	}

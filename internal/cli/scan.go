@@ -65,7 +65,7 @@ func runScan(g *globals, c *cli.Context) error {
 	now := time.Now()
 	rep := scanReport{Grace: retention.FormatAge(grace), Scanned: now.UTC()}
 	var freed []scan.Reclaim
-	mans := scan.NewManifests(e.st) // each manifest read once, by whichever side needs it first
+	mans := e.manifests() // each manifest read once, by whichever side needs it first
 	eg, gctx := errgroup.WithContext(c.Context)
 	eg.Go(func() (err error) {
 		rep.Inventory, err = scan.Take(gctx, e.st, scan.InventoryOptions{Jobs: jobs, Progress: progressBars(e), Manifests: mans})
