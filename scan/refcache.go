@@ -78,10 +78,14 @@ func (c *RefCache) Len() int { return c.old.len() }
 func (c *RefCache) Stats() (hits, reads int64) { return c.hits.Load(), c.reads.Load() }
 
 // Listed notes the stamp the blob listing gave of blob d (kept only for
-// the cache's entries). Safe for concurrent use, a digest at most once.
+// the cache's entries). Safe for concurrent use (scan lists blobs for gc
+// while its inventory reads through the same cache).
 func (c *RefCache) Listed(d storage.Digest, st storage.BlobStamp) {
 	if k := c.old.find(d); k >= 0 {
-		c.old.listed[k] = packStamp(st)
+		p := packStamp(st)
+		c.mu.Lock()
+		c.old.listed[k] = p
+		c.mu.Unlock()
 	}
 }
 
@@ -104,9 +108,9 @@ func (c *RefCache) lookup(ctx context.Context, d storage.Digest) (RefEntry, bool
 	}
 	e := c.old.entry(k)
 	c.mu.Lock()
-	listing := c.listing
+	listing, listed := c.listing, c.old.listed[k]
 	c.mu.Unlock()
-	st := c.old.listed[k].stamp()
+	st := listed.stamp()
 	if !listing {
 		var err error
 		if st, err = c.st.StatBlob(ctx, d); err != nil {

@@ -4,8 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regprune/regprune/internal/faults"
 	"github.com/regprune/regprune/internal/regtest"
@@ -76,9 +78,19 @@ func TestReliabilityReadOnlyMount(t *testing.T) {
 			"TestReliabilityReadOnlyDriver covers a storage that fails every write", err, strings.TrimSpace(string(out)))
 	}
 	t.Cleanup(func() {
-		if out, err := exec.Command("umount", ro).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", ro, err, out)
+		// The commands ran in this process: the root directory each opened
+		// is closed when the collector finds its storage unreachable
+		// (storage.openRootDir), so collect before the mount is let go.
+		var out []byte
+		var err error
+		for range 20 {
+			runtime.GC()
+			if out, err = exec.Command("umount", ro).CombinedOutput(); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
+		t.Errorf("umount %s: %v %s", ro, err, out)
 	})
 	if f, err := os.Create(filepath.Join(ro, "probe")); err == nil {
 		f.Close()
