@@ -47,7 +47,7 @@ func ParseHex(h string) (Digest, error) {
 		// No content hashes to all zeros; the zero Digest means "none"
 		// throughout regprune, so a link or name holding it is malformed
 		// (a tag naming it is refused, never silently skipped).
-		return Digest{}, fmt.Errorf("%w: %q: the all-zero digest names no content", ErrBadDigest, clip(h))
+		return Digest{}, fmt.Errorf("%w: %q: the all-zero sha256 hex names no content", ErrBadDigest, clip(h))
 	}
 	return d, nil
 }
