@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/md5" //nolint:gosec // S3's ETag of a single-PUT object is the MD5 of its content
 	"encoding/hex"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -57,37 +55,23 @@ func (t TagLinks) Known() (Digest, bool) {
 // elsewhere, where nothing is listed. A history entry whose name is not a
 // digest is left out (TagHistories reports it).
 func (s *Storage) ListTagLinks(ctx context.Context, repo string, names []string) (links []TagLinks, ok bool, err error) {
-	_, links, ok, err = s.listTagLinks(ctx, repo, names)
-	return links, ok, err
-}
-
-// listTagLinks lists repo's tags: with names, what the listing says of
-// those; without, of every tag found (names returned sorted).
-func (s *Storage) listTagLinks(ctx context.Context, repo string, names []string) ([]string, []TagLinks, bool, error) {
 	if s.objects == nil {
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
 	if err := ValidRepository(repo); err != nil {
-		return nil, nil, false, err
+		return nil, false, err
 	}
-	all := names == nil
 	want := make(map[string]int, len(names))
 	for i, t := range names {
 		want[t] = i
 	}
-	links := make([]TagLinks, len(names))
+	links = make([]TagLinks, len(names))
 	root := TagsPath(repo) + "/"
 	current := CurrentDir + "/" + LinkFile
 	history := indexDir[1:] + "/" // "index/sha256/"
-	err := s.objects.listKeys(ctx, TagsPath(repo), func(k listed) {
+	err = s.objects.listKeys(ctx, TagsPath(repo), func(k listed) {
 		tag, rest, _ := strings.Cut(strings.TrimPrefix(k.path, root), "/")
 		i, ok := want[tag]
-		if !ok && all && tag != "" {
-			i, ok = len(names), true
-			want[tag] = i
-			names = append(names, tag)
-			links = append(links, TagLinks{})
-		}
 		switch {
 		case !ok || !safeDriverPath(k.path):
 		case rest == current:
@@ -100,23 +84,7 @@ func (s *Storage) listTagLinks(ctx context.Context, repo string, names []string)
 		}
 	})
 	if err != nil {
-		return nil, nil, true, err
+		return nil, true, err
 	}
-	if all {
-		sortTagLinks(names, links)
-	}
-	return names, links, true, nil
-}
-
-// sortTagLinks sorts names, and links with them.
-func sortTagLinks(names []string, links []TagLinks) {
-	idx := make([]int, len(names))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return names[idx[a]] < names[idx[b]] })
-	ns, ls := slices.Clone(names), slices.Clone(links)
-	for k, i := range idx {
-		names[k], links[k] = ns[i], ls[i]
-	}
+	return links, true, nil
 }
