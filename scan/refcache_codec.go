@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/regprune/regprune/storage"
 )
@@ -227,9 +226,9 @@ func appendStamp(b []byte, v string) []byte {
 	switch {
 	case v == "":
 		return append(b, 0)
-	case v[0] == 'e' && len(v) == 33 && isLowerHex(v[1:]):
-		raw, _ := hex.DecodeString(v[1:])
-		return append(append(b, 1), raw...)
+	case v[0] == 'e' && isMD5ETag(v[1:]):
+		raw, _ := storage.MD5ETag(v[1:])
+		return append(append(b, 1), raw[:]...)
 	case v[0] == 'e':
 		b = binary.AppendUvarint(append(b, 2), uint64(len(v)-1))
 		return append(b, v[1:]...)
@@ -239,6 +238,8 @@ func appendStamp(b []byte, v string) []byte {
 	}
 }
 
-func isLowerHex(s string) bool {
-	return strings.Trim(s, "0123456789abcdef") == ""
+// isMD5ETag reports whether etag is in the form storage.MD5ETag packs.
+func isMD5ETag(etag string) bool {
+	_, ok := storage.MD5ETag(etag)
+	return ok
 }

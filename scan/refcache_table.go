@@ -69,9 +69,9 @@ func packStamp(s storage.BlobStamp) packedStamp {
 	v := s.Version
 	switch {
 	case v == "":
-	case v[0] == 'e' && len(v) == 33 && isLowerHex(v[1:]):
+	case v[0] == 'e' && isMD5ETag(v[1:]):
 		p.form = 1
-		_, _ = hex.Decode(p.v[:], []byte(v[1:]))
+		p.v, _ = storage.MD5ETag(v[1:])
 	case v[0] == 't':
 		if ns, err := strconv.ParseInt(v[1:], 10, 64); err == nil && strconv.FormatInt(ns, 10) == v[1:] {
 			p.form = 2

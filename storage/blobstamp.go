@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -85,4 +86,16 @@ func (s *Storage) ReadManifestStamped(ctx context.Context, d Digest) ([]byte, Bl
 		st = BlobStamp{Size: int64(len(b))} // changed while read: nothing to vouch for it
 	}
 	return b, st, nil
+}
+
+// MD5ETag returns an ETag of the form S3 gives an object written in one
+// PUT without KMS (32 lower-case hex digits, quotes removed) as its 16
+// bytes, which hex.EncodeToString gives back exactly; ok is false for any
+// other form, which a caller keeps as text.
+func MD5ETag(etag string) (b [16]byte, ok bool) {
+	if len(etag) != 2*len(b) || strings.Trim(etag, "0123456789abcdef") != "" {
+		return b, false
+	}
+	_, err := hex.Decode(b[:], []byte(etag))
+	return b, err == nil
 }

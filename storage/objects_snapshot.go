@@ -50,10 +50,9 @@ type snapAttrs struct {
 // attrsOf packs what the listing said of key k (the i-th of its part).
 func (snap *snapshot) attrsOf(i int, k listed) snapAttrs {
 	a := snapAttrs{size: k.size, mod: k.mod.UnixNano()}
-	if len(k.etag) == 32 && strings.ToLower(k.etag) == k.etag {
-		if _, err := hex.Decode(a.etag[:], []byte(k.etag)); err == nil {
-			return a
-		}
+	var ok bool
+	if a.etag, ok = MD5ETag(k.etag); ok {
+		return a
 	}
 	if snap.etags == nil {
 		snap.etags = map[int]string{}

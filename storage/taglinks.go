@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"crypto/md5" //nolint:gosec // S3's ETag of a single-PUT object is the MD5 of its content
-	"encoding/hex"
 	"strings"
 	"time"
 )
@@ -27,18 +26,15 @@ type TagLinks struct {
 // (another ETag form: KMS, multipart, a server of its own ways) the link
 // must be read.
 func (t TagLinks) Known() (Digest, bool) {
-	if !t.Exists || t.Size != int64(LinkSize) || len(t.ETag) != 2*md5.Size {
-		return Digest{}, false
-	}
-	want, err := hex.DecodeString(strings.ToLower(t.ETag))
-	if err != nil {
+	want, md5Form := MD5ETag(strings.ToLower(t.ETag))
+	if !t.Exists || t.Size != int64(LinkSize) || !md5Form {
 		return Digest{}, false
 	}
 	var found Digest
 	matched := false
 	for _, d := range t.History {
 		sum := md5.Sum([]byte(d.String())) //nolint:gosec // see above
-		if string(sum[:]) != string(want) {
+		if sum != want {
 			continue
 		}
 		if matched && d != found {
