@@ -71,9 +71,10 @@ func pruneGCOptions(e *env, req pruneRequest, res *pruneResult, assumeRemoved bo
 
 // pruneCheckGC runs, before a real prune removes any tag, the plan its
 // gc would make (as a dry run does), and returns gc's refusal if it
-// refuses: then prune removes nothing, rather than tags it cannot
-// collect behind. The plan itself is dropped (gc plans again once the
-// tags are gone; manifests read here are not read twice).
+// refuses, or the error that stopped it (a storage that fails to read):
+// then prune removes nothing, rather than tags it cannot collect behind.
+// The plan itself is dropped (gc plans again once the tags are gone;
+// manifests read here are not read twice).
 func pruneCheckGC(e *env, req pruneRequest, res *pruneResult) error {
 	if req.dryRun || req.noGC || len(res.removed) == 0 {
 		return nil
@@ -83,8 +84,12 @@ func pruneCheckGC(e *env, req pruneRequest, res *pruneResult) error {
 		return fmt.Errorf("gc: %w", err)
 	}
 	opts.Journal = nil
-	if _, err := gc.NewPlan(e.c.Context, e.st, opts); err != nil && gc.Refusals(err) != nil {
+	_, err = gc.NewPlan(e.c.Context, e.st, opts)
+	switch {
+	case err != nil && gc.Refusals(err) != nil:
 		return fmt.Errorf("prune removed nothing: its gc %w", err)
+	case err != nil:
+		return fmt.Errorf("prune removed nothing: planning its gc: %w", err)
 	}
 	return nil
 }
