@@ -265,7 +265,12 @@ func (e *manifestEntry) fill(ctx context.Context, st *storage.Storage, d storage
 		e.read(ctx, st, d, false)
 		return
 	}
-	if re, ok := refs.lookup(ctx, d); ok {
+	re, ok, err := refs.lookup(ctx, d)
+	switch {
+	case err != nil:
+		e.err = fmt.Errorf("manifest %s: %w", d, err)
+		return
+	case ok:
 		e.man, e.size = re.Manifest, re.Stamp.Size
 		return
 	}

@@ -99,12 +99,13 @@ func (c *RefCache) ListingDone() {
 
 // lookup returns the cache's entry for d when the blob still has the
 // entry's stamp: from the listing when one was noted, else from a stat.
-// Anything else (no entry, another stamp, a stat that fails) is a miss:
-// the blob is read, and what that meets is reported as without a cache.
-func (c *RefCache) lookup(ctx context.Context, d storage.Digest) (RefEntry, bool) {
+// No entry, another stamp, a blob gone or no file is a miss: the blob is
+// read, and what that meets is reported as without a cache. A stat that
+// fails otherwise is the storage failing: an error, as the read would be.
+func (c *RefCache) lookup(ctx context.Context, d storage.Digest) (RefEntry, bool, error) {
 	k := c.old.find(d)
 	if k < 0 {
-		return RefEntry{}, false
+		return RefEntry{}, false, nil
 	}
 	e := c.old.entry(k)
 	c.mu.Lock()
@@ -113,15 +114,19 @@ func (c *RefCache) lookup(ctx context.Context, d storage.Digest) (RefEntry, bool
 	st := listed.stamp()
 	if !listing {
 		var err error
-		if st, err = c.st.StatBlob(ctx, d); err != nil {
-			return RefEntry{}, false
+		st, err = c.st.StatBlob(ctx, d)
+		switch {
+		case errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrBadManifest):
+			return RefEntry{}, false, nil
+		case err != nil:
+			return RefEntry{}, false, err
 		}
 	}
 	if !e.Stamp.Matches(st) {
-		return RefEntry{}, false
+		return RefEntry{}, false, nil
 	}
 	c.hits.Add(1)
-	return e, true
+	return e, true, nil
 }
 
 // note records what this run read of d.
