@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/regprune/regprune/storage"
 	"golang.org/x/sync/errgroup"
@@ -154,7 +155,7 @@ func ReadTag(ctx context.Context, st *storage.Storage, repo, name string) (stora
 // readTagLink reads a tag's current link, without its time.
 func readTagLink(ctx context.Context, st *storage.Storage, repo, name string) (storage.Tag, error) {
 	t := storage.Tag{Repository: repo, Name: name}
-	d, err := st.ReadLink(ctx, storage.TagCurrentLinkPath(repo, name))
+	d, err := readLinkSettled(ctx, st, storage.TagCurrentLinkPath(repo, name))
 	switch {
 	case err == nil:
 		t.Digest = d
@@ -170,6 +171,31 @@ func readTagLink(ctx context.Context, st *storage.Storage, repo, name string) (s
 		return t, err
 	}
 	return t, nil
+}
+
+// linkSettle is how long readLinkSettled waits, in all, for a link it
+// found incomplete to be written whole.
+var linkSettle = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond,
+	80 * time.Millisecond, 160 * time.Millisecond, 320 * time.Millisecond}
+
+// readLinkSettled is storage.ReadLink, read again a few times over about
+// 0.6 s while the link holds only the beginning of a link (a push writing
+// it: the registry's filesystem driver writes links in place). A link
+// still incomplete then is a bad link, as any.
+func readLinkSettled(ctx context.Context, st *storage.Storage, p string) (storage.Digest, error) {
+	d, err := st.ReadLink(ctx, p)
+	for _, wait := range linkSettle {
+		if !errors.Is(err, storage.ErrLinkIncomplete) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return storage.Digest{}, ctx.Err()
+		case <-time.After(wait):
+		}
+		d, err = st.ReadLink(ctx, p)
+	}
+	return d, err
 }
 
 // ReadRepository reads the names under one repository: tags (with their

@@ -18,6 +18,11 @@ var (
 	ErrBadDigest = errors.New("bad digest")
 	// ErrBadLink: a link file does not hold exactly "sha256:<hex>".
 	ErrBadLink = errors.New("bad link")
+	// ErrLinkIncomplete: a bad link holding the beginning of a link only
+	// (empty, or "sha256:" and fewer hex digits): what a reader sees while
+	// the registry's filesystem driver, which writes a link in place, is
+	// writing it. Always with ErrBadLink.
+	ErrLinkIncomplete = errors.New("link incomplete")
 	// ErrBadName: a repository or tag name outside distribution's grammar,
 	// or one that would leave its directory (.., absolute, _ components).
 	ErrBadName = errors.New("bad name")

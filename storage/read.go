@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 )
 
@@ -95,10 +96,25 @@ func (s *Storage) ReadLink(ctx context.Context, p string) (Digest, error) {
 // (escaped, clipped) what it read.
 func ParseLink(p string, b []byte) (Digest, error) {
 	d, err := ParseDigest(string(b))
-	if err != nil {
+	switch {
+	case err != nil && linkBeginning(b):
+		return Digest{}, fmt.Errorf("%w (%w): %s: %w", ErrBadLink, ErrLinkIncomplete, p, err)
+	case err != nil:
 		return Digest{}, fmt.Errorf("%w: %s: %w", ErrBadLink, p, err)
 	}
 	return d, nil
+}
+
+// linkBeginning reports whether b is a strict beginning of a link:
+// shorter than one, a beginning of "sha256:", then lower-case hex only.
+func linkBeginning(b []byte) bool {
+	if len(b) >= LinkSize {
+		return false
+	}
+	if len(b) <= len(digestPrefix) {
+		return strings.HasPrefix(digestPrefix, string(b))
+	}
+	return strings.HasPrefix(string(b), digestPrefix) && strings.Trim(string(b[len(digestPrefix):]), "0123456789abcdef") == ""
 }
 
 // ReadManifest reads the blob of manifest d, at most MaxManifestSize
